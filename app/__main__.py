@@ -1,0 +1,26 @@
+"""The ``cardsmith`` entry point: a subcommand goes to the command line, anything else opens the window."""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    from app.cli import SUBCOMMANDS
+
+    if not args or args[0] in SUBCOMMANDS or args[0].startswith("-"):
+        from app.cli import main as cli_main
+
+        return cli_main(args)
+    print(
+        "cardsmith: error: the window is not part of this build yet;"
+        " use a command (cardsmith --help)",
+        file=sys.stderr,
+    )
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The command line: lint, export, estimate and generate over the same core and engine as the window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence, TextIO
+
+from app import __version__
+from app.errors import CardsmithError, PlanError, UsageError
+
+if TYPE_CHECKING:
+    from app.core.plan import Plan
+
+SUBCOMMANDS = ("generate", "lint", "export", "estimate")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so every usage error is one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="cardsmith",
+        description="Turn a plan into example cards with a fast model, several requests at once.",
+        epilog="Without a command, `cardsmith [PLAN]` opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"cardsmith {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    gen = sub.add_parser("generate", help="send missing, failed and stale cards to the model")
+    gen.add_argument("plan", type=Path, metavar="PLAN")
+    gen.add_argument("--only", action="append", default=[], metavar="NAME",
+                     help="only this component (repeatable)")
+    gen.add_argument("--force", action="store_true",
+                     help="regenerate every card that is not locked, edited ones included")
+    gen.add_argument("--concurrency", type=int, metavar="N", help="parallel requests, 1..16")
+    gen.add_argument("--model", metavar="ID", help="model id (default: the plan's)")
+    gen.add_argument("--stall-timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="retry a stream that sends nothing for this long (default 60)")
+    gen.add_argument("--max-attempts", type=int, default=4, metavar="N",
+                     help="requests per card at most, retries included (default 4)")
+    gen.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    lint = sub.add_parser("lint", help="plan errors and card-contract findings")
+    lint.add_argument("plan", type=Path, metavar="PLAN")
+    lint.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    lint.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    exp = sub.add_parser("export", help="write the cards as a bundle")
+    exp.add_argument("plan", type=Path, metavar="PLAN")
+    exp.add_argument("--out", type=Path, required=True, metavar="DIR")
+    exp.add_argument("--format", choices=("folder", "single", "html", "zip"), default="folder")
+    exp.add_argument("--no-front-matter", action="store_true",
+                     help="card files without their YAML front matter")
+    exp.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    est = sub.add_parser("estimate", help="tokens and cost before generating")
+    est.add_argument("plan", type=Path, metavar="PLAN")
+    est.add_argument("--exact", action="store_true",
+                     help="ask the API's free token-counting endpoint (needs a key)")
+    est.add_argument("--debug", action="store_true", help="show tracebacks")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    try:
+        parser = build_parser()
+        if not args_list:
+            parser.print_help(out)
+            return EXIT_OK
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            parser.print_help(out)
+            return EXIT_OK
+        handler = _HANDLERS[args.command]
+        return handler(args, out, err)
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    except CardsmithError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc(file=err)
+        print(f"cardsmith: error: {exc.message}", file=err)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cardsmith: interrupted", file=err)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: still one line unless --debug
+        if debug:
+            import traceback
+
+            traceback.print_exc(file=err)
+        else:
+            print(f"cardsmith: internal error: {type(exc).__name__}: {exc} (run with --debug"
+                  " for details)", file=err)
+        return EXIT_FAILED
+
+
+def load_checked_plan(path: Path, err: TextIO) -> "Plan":
+    """Load a plan; print each warning, and raise PlanError (exit 2) after listing every error."""
+    from app.core.plan import load_plan
+
+    plan = load_plan(path)
+    for issue in plan.warnings:
+        print(f"cardsmith: warning: {path}:{issue.line}: {issue.message}", file=err)
+    if plan.errors:
+        *earlier, last = plan.errors
+        for issue in earlier:
+            print(f"cardsmith: error: {path}:{issue.line}: {issue.message}", file=err)
+        raise PlanError(f"{path}:{last.line}: {last.message}")
+    return plan
+
+
+def _cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from app.core.lint_report import lint_plan_and_cards
+
+    report = lint_plan_and_cards(args.plan)
+    if args.json:
+        json.dump(report.to_json(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        for line in report.lines():
+            print(line, file=out)
+    return report.exit_code
+
+
+def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from app.core.export import export_bundle
+    from app.core.store import CardStore
+
+    plan = load_checked_plan(args.plan, err)
+    store = CardStore(args.plan)
+    snapshot = store.load(plan)
+    for problem in snapshot.problems:
+        print(f"warning: {problem}", file=err)
+    if not snapshot.cards:
+        raise UsageError(f"no cards to export: {store.folder} holds none for this plan")
+    result = export_bundle(plan, snapshot, args.out, fmt=args.format,
+                           front_matter=not args.no_front_matter)
+    missing = len(plan.components) - len(snapshot.cards)
+    note = f" ({missing} components have no card yet)" if missing else ""
+    print(f"exported {len(snapshot.cards)} cards to {result.out_dir} as {args.format}{note}: "
+          f"{len(result.written)} written, {len(result.unchanged)} unchanged, "
+          f"{len(result.removed)} removed", file=out)
+    return EXIT_OK
+
+
+def _cmd_estimate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from app.core.estimate import estimate_plan
+
+    plan = load_checked_plan(args.plan, err)
+    exact_counts: dict[str, int] | None = None
+    if args.exact:
+        from app.terminal import count_exact
+
+        exact_counts = count_exact(plan)
+    estimate = estimate_plan(args.plan, plan, exact_input_tokens=exact_counts)
+    for line in estimate.lines():
+        print(line, file=out)
+    return EXIT_OK
+
+
+def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from app.terminal import run_generate
+
+    if args.concurrency is not None and not 1 <= args.concurrency <= 16:
+        raise UsageError(f"--concurrency must be between 1 and 16, not {args.concurrency}")
+    if args.max_attempts < 1:
+        raise UsageError(f"--max-attempts must be at least 1, not {args.max_attempts}")
+    if not args.stall_timeout > 0:
+        raise UsageError(f"--stall-timeout must be positive, not {args.stall_timeout}")
+    plan = load_checked_plan(args.plan, err)
+    return run_generate(args, plan, out, err)
+
+
+_HANDLERS = {
+    "generate": _cmd_generate,
+    "lint": _cmd_lint,
+    "export": _cmd_export,
+    "estimate": _cmd_estimate,
+}

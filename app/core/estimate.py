@@ -1,0 +1,97 @@
+"""Tokens and cost of a run before it is sent: an offline estimate, or exact input counts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.plan import Plan
+from app.core.pricing import default_prices, format_cost
+from app.core.prompt import build_request
+from app.core.store import CardState, CardStore, card_state
+
+CHARS_PER_TOKEN = 3.5
+"""English prose and code average 3.5-4 characters per token; erring low over-estimates cost."""
+TYPICAL_OUTPUT_TOKENS = 450
+"""A finished card (heading, 2-3 sentences, <= 15 code lines, why section) is ~300-500 tokens."""
+
+
+def approx_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+@dataclass(frozen=True)
+class CardEstimate:
+    component: str
+    state: str
+    input_tokens: int
+    exact: bool
+
+
+@dataclass(frozen=True)
+class Estimate:
+    model: str
+    max_tokens: int
+    cards: tuple[CardEstimate, ...]
+    price_checked: str
+    input_price: float | None
+    output_price: float | None
+
+    @property
+    def to_send(self) -> tuple[CardEstimate, ...]:
+        return tuple(c for c in self.cards if c.state in (CardState.MISSING.value, CardState.STALE.value))
+
+    def _cost(self, output_per_card: int) -> float | None:
+        if self.input_price is None or self.output_price is None:
+            return None
+        cards = self.to_send
+        inp = sum(c.input_tokens for c in cards)
+        return (inp * self.input_price + len(cards) * output_per_card * self.output_price) / 1e6
+
+    def lines(self) -> list[str]:
+        send = self.to_send
+        kind = "exact" if send and all(c.exact for c in send) else "estimated"
+        inp = sum(c.input_tokens for c in send)
+        typical = min(TYPICAL_OUTPUT_TOKENS, self.max_tokens)
+        lines = [
+            f"{len(send)} of {len(self.cards)} cards would be sent to {self.model}",
+            f"input tokens ({kind}): {inp:,}",
+            f"output tokens: ~{typical * len(send):,} typical, at most {self.max_tokens * len(send):,}",
+            f"cost: ~{format_cost(self._cost(typical))} typical,"
+            f" at most {format_cost(self._cost(self.max_tokens))}"
+            f" (prices checked {self.price_checked})",
+        ]
+        skipped = [c for c in self.cards if c not in send]
+        if skipped:
+            counts: dict[str, int] = {}
+            for c in skipped:
+                counts[c.state] = counts.get(c.state, 0) + 1
+            lines.append("not sent: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        return lines
+
+
+def estimate_plan(
+    plan_path: Path, plan: Plan, *, exact_input_tokens: dict[str, int] | None = None
+) -> Estimate:
+    snapshot = CardStore(plan_path).load(plan)
+    cards = []
+    for component in plan.components:
+        request = build_request(plan, component)
+        state = card_state(snapshot.card(component), request.sha256())
+        if exact_input_tokens and component.name in exact_input_tokens:
+            tokens, exact = exact_input_tokens[component.name], True
+        else:
+            text = request.system + "".join(content for _, content in request.messages)
+            tokens, exact = approx_tokens(text), False
+        cards.append(CardEstimate(component.name, state.value, tokens, exact))
+    prices = default_prices()
+    price = prices.price(plan.settings.model)
+    return Estimate(
+        model=plan.settings.model,
+        max_tokens=plan.settings.max_tokens,
+        cards=tuple(cards),
+        price_checked=prices.checked,
+        input_price=price.input_per_mtok if price else None,
+        output_price=price.output_per_mtok if price else None,
+    )

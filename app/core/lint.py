@@ -1,0 +1,484 @@
+"""Checks a card body against the card contract; every finding has a stable rule id and a body line."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from app.core.card import Finding, Severity, normalize_line_endings
+from app.core.contract import WHY_HEADING, CardContract, canonical_language, language_matches
+from app.core.sentences import count_sentences, strip_code_spans
+
+SyntaxChecker = Callable[[str, str], list[tuple[int, str]] | None]
+"""(code, canonical language) -> [(1-based code line, message)], or None when it cannot check."""
+
+# Stable rule ids: the prompt, repairs and the UI refer to them.
+RULE_HEADING = "heading"
+RULE_EXPLANATION_SENTENCES = "explanation-sentences"
+RULE_CODE_BLOCK = "code-block"
+RULE_CODE_LANGUAGE = "code-language"
+RULE_CODE_LINES = "code-lines"
+RULE_LINE_WIDTH = "line-width"
+RULE_WHY_SECTION = "why-section"
+RULE_WHY_SENTENCES = "why-sentences"
+RULE_RAW_HTML = "raw-html"
+RULE_SYNTAX = "syntax"
+RULE_STRAY_CONTENT = "stray-content"
+"""Text or headings outside the card's sections (a warning; not in the original rule list)."""
+
+RULE_SEVERITIES: dict[str, Severity] = {
+    RULE_HEADING: "error",
+    RULE_EXPLANATION_SENTENCES: "warning",
+    RULE_CODE_BLOCK: "error",
+    RULE_CODE_LANGUAGE: "error",
+    RULE_CODE_LINES: "error",
+    RULE_LINE_WIDTH: "error",
+    RULE_WHY_SECTION: "error",
+    RULE_WHY_SENTENCES: "warning",
+    RULE_RAW_HTML: "error",
+    RULE_SYNTAX: "error",
+    RULE_STRAY_CONTENT: "warning",
+}
+
+MAX_FINDINGS_PER_RULE = 3
+"""Per-line rules report this many lines, then one "and N more" finding."""
+
+TAB_WIDTH = 4
+"""Tab stops in the preview's code blocks (``tab-size: 4``)."""
+
+_FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_FENCE_CLOSE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})[ \t]*$")
+_ATX = re.compile(r"^ {0,3}(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*))?$")
+_ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+
+# Raw HTML as CommonMark sees it: tags, comments, processing instructions, declarations, CDATA.
+# Autolinks (<https://...>, <me@example.org>) are not HTML: a tag name cannot contain ':' or '@'.
+_ATTRIBUTE = r"""\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?"""
+_RAW_HTML = re.compile(
+    r"(?<!\\)(?:"
+    rf"<[A-Za-z][A-Za-z0-9-]*(?:{_ATTRIBUTE})*\s*/?>"
+    # An opening tag whose attributes continue on the next line.
+    rf"|<[A-Za-z][A-Za-z0-9-]*(?:{_ATTRIBUTE})*\s*$"
+    r"|</[A-Za-z][A-Za-z0-9-]*\s*>"
+    r"|<!--"
+    r"|<\?"
+    r"|<![A-Za-z]"
+    r"|<!\[CDATA\["
+    r")"
+)
+
+_WRAPPED_ANSWER = re.compile(
+    r"\A\s*(?P<fence>`{3,}|~{3,})[ \t]*(?:markdown|md)[ \t]*\r?\n"
+    r"(?P<inner>.*?)\r?\n[ \t]*(?P=fence)[ \t]*\s*\Z",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+@dataclass
+class _Fence:
+    open_line: int
+    tag: str
+    close_line: int | None = None
+    code: list[tuple[int, str]] = field(default_factory=list)
+    """(body line, text) of every line between the fences."""
+
+    @property
+    def lines(self) -> range:
+        end = self.close_line if self.close_line is not None else self.open_line + len(self.code)
+        return range(self.open_line, end + 1)
+
+    def counted_code(self) -> list[tuple[int, str]]:
+        """Code lines without the blank lines at the end, which the preview does not show."""
+        code = list(self.code)
+        while code and not code[-1][1].strip():
+            code.pop()
+        return code
+
+
+@dataclass(frozen=True)
+class _Heading:
+    line: int
+    level: int
+    text: str
+
+
+@dataclass
+class _Document:
+    lines: list[str]
+    fences: list[_Fence]
+    headings: dict[int, _Heading]
+    prose: dict[int, str]
+    """Non-blank lines outside fences that are not headings."""
+
+    def heading_after(self, line: int) -> _Heading | None:
+        return next((h for n, h in sorted(self.headings.items()) if n > line), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public helpers
+
+
+def unwrap_markdown_fence(text: str) -> str:
+    """An answer wrapped as a whole in a ```markdown (or ```md) fence loses that fence."""
+    match = _WRAPPED_ANSWER.match(text)
+    if match is None:
+        return text
+    return match.group("inner") + "\n"
+
+
+def error_count(findings: Iterable[Finding]) -> int:
+    return sum(1 for f in findings if f.severity == "error")
+
+
+def warning_count(findings: Iterable[Finding]) -> int:
+    return sum(1 for f in findings if f.severity == "warning")
+
+
+def display_width(line: str, tab_width: int = TAB_WIDTH) -> int:
+    """Columns a code line takes in a monospace font: wide East Asian characters take two."""
+    width = 0
+    for char in line.expandtabs(tab_width):
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def parse_heading(line: str) -> tuple[int, str] | None:
+    """An ATX heading's (level, text), closing #s stripped; None when the line is no heading."""
+    match = _ATX.match(line)
+    if match is None:
+        return None
+    text = _ATX_CLOSING.sub("", match.group("text") or "")
+    return len(match.group("hashes")), text.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Lint
+
+
+def lint_card(
+    body: str, contract: CardContract, *, syntax_checker: SyntaxChecker | None = None
+) -> list[Finding]:
+    """All findings for one card body, ordered by line (findings without a line last)."""
+    doc = _scan(body)
+    findings: list[Finding] = []
+    title_line = _check_title(doc, contract, findings)
+    code = doc.fences[0] if doc.fences else None
+    why = _find_why(doc)
+    consumed: set[int] = {title_line} if title_line else set()
+    for fence in doc.fences:
+        consumed.update(fence.lines)
+
+    explanation_end = min(
+        code.open_line if code else len(doc.lines) + 1,
+        why.line if why else len(doc.lines) + 1,
+    )
+    explanation = _prose_between(doc, title_line, explanation_end)
+    consumed.update(explanation)
+    _check_sentences(
+        findings, RULE_EXPLANATION_SENTENCES, "explanation", explanation, contract,
+        line=min(explanation, default=title_line or None),
+    )  # fmt: skip
+
+    _check_code_blocks(doc, contract, findings, syntax_checker)
+    _check_why(doc, code, why, contract, findings, consumed)
+    _check_raw_html(doc, findings)
+    _check_stray(doc, consumed, findings, ignore_after=None if why else code)
+    return sorted(findings, key=lambda f: (f.line is None, f.line or 0))
+
+
+def _scan(body: str) -> _Document:
+    lines = normalize_line_endings(body.removeprefix("\ufeff")).split("\n")
+    fences: list[_Fence] = []
+    headings: dict[int, _Heading] = {}
+    prose: dict[int, str] = {}
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        opening = _FENCE_OPEN.match(line)
+        info = opening.group("info") if opening else ""
+        if opening and not (opening.group("fence")[0] == "`" and "`" in info):
+            index = _scan_fence(lines, index, opening, fences)
+            continue
+        heading = parse_heading(line)
+        if heading is not None:
+            headings[index + 1] = _Heading(index + 1, heading[0], heading[1])
+        elif line.strip():
+            prose[index + 1] = line
+        index += 1
+    return _Document(lines, fences, headings, prose)
+
+
+def _scan_fence(lines: list[str], index: int, opening: re.Match[str], fences: list[_Fence]) -> int:
+    """Record the fence opening at ``index``; returns the index just after its closing line."""
+    marker = opening.group("fence")
+    info = opening.group("info").strip()
+    indent = len(opening.group("indent"))
+    fence = _Fence(open_line=index + 1, tag=info.split()[0] if info else "")
+    fences.append(fence)
+    index += 1
+    while index < len(lines):
+        closing = _FENCE_CLOSE.match(lines[index])
+        if closing and closing.group("fence")[0] == marker[0] and len(closing.group("fence")) >= len(marker):
+            fence.close_line = index + 1
+            return index + 1
+        # Content lines lose up to the opening fence's indentation, as in CommonMark.
+        text = lines[index]
+        strip = len(text) - len(text.lstrip(" "))
+        fence.code.append((index + 1, text[min(strip, indent) :]))
+        index += 1
+    return index
+
+
+def _check_title(doc: _Document, contract: CardContract, findings: list[Finding]) -> int:
+    """Check the first non-blank line; returns its line when it is a heading (else 0)."""
+    expected = f"# {contract.name.strip()}"
+    first = next((n for n, text in enumerate(doc.lines, 1) if text.strip()), None)
+    if first is None:
+        findings.append(_finding(RULE_HEADING, f"the card is empty; it must start with '{expected}'"))
+        return 0
+    heading = doc.headings.get(first)
+    if heading is None:
+        shown = _shorten(doc.lines[first - 1].strip())
+        findings.append(
+            _finding(RULE_HEADING, f"the card must start with '{expected}', not '{shown}'", first)
+        )
+        return 0
+    if heading.level != 1:
+        message = f"the title must be a level-1 heading: '{expected}'"
+        if heading.text != contract.name.strip():
+            message += f", not '{'#' * heading.level} {_shorten(heading.text)}'"
+        findings.append(_finding(RULE_HEADING, message, first))
+    elif heading.text != contract.name.strip():
+        findings.append(
+            _finding(RULE_HEADING, f"the title is '# {_shorten(heading.text)}'; expected '{expected}'", first)
+        )
+    return first
+
+
+def _find_why(doc: _Document) -> _Heading | None:
+    """The first heading reading "Why this works" (any level: a wrong level is reported later)."""
+    wanted = _fold(WHY_HEADING)
+    return next((h for _, h in sorted(doc.headings.items()) if _fold(h.text) == wanted), None)
+
+
+def _prose_between(doc: _Document, after: int, before: int) -> dict[int, str]:
+    return {n: text for n, text in doc.prose.items() if after < n < before}
+
+
+def _check_sentences(
+    findings: list[Finding],
+    rule: str,
+    what: str,
+    prose: dict[int, str],
+    contract: CardContract,
+    *,
+    line: int | None,
+) -> None:
+    text = " ".join(prose[n].strip() for n in sorted(prose))
+    count = count_sentences(text)
+    if contract.min_sentences <= count <= contract.max_sentences:
+        return
+    wanted = (
+        f"{contract.min_sentences}"
+        if contract.min_sentences == contract.max_sentences
+        else f"{contract.min_sentences} to {contract.max_sentences}"
+    )
+    noun = "sentence" if count == 1 else "sentences"
+    findings.append(_finding(rule, f"the {what} has {count} {noun}; write {wanted}", line))
+
+
+def _check_code_blocks(
+    doc: _Document,
+    contract: CardContract,
+    findings: list[Finding],
+    syntax_checker: SyntaxChecker | None,
+) -> None:
+    if not doc.fences:
+        findings.append(_finding(RULE_CODE_BLOCK, "the card has no fenced code block; it needs exactly one"))
+        return
+    if len(doc.fences) > 1:
+        findings.append(
+            _finding(
+                RULE_CODE_BLOCK,
+                f"the card has {len(doc.fences)} fenced code blocks; it needs exactly one",
+                doc.fences[1].open_line,
+            )
+        )
+    code = doc.fences[0]
+    if code.close_line is None:
+        findings.append(_finding(RULE_CODE_BLOCK, "the code block is never closed", code.open_line))
+    tag_ok = _check_language(code, contract, findings)
+    counted = code.counted_code()
+    if len(counted) > contract.max_code_lines:
+        findings.append(
+            _finding(
+                RULE_CODE_LINES,
+                f"the code block has {len(counted)} lines; at most {contract.max_code_lines} fit",
+                code.open_line,
+            )
+        )
+    _check_width(counted, contract, findings)
+    if syntax_checker is not None and code.close_line is not None and (tag_ok or not code.tag):
+        _check_syntax(code, contract, findings, syntax_checker)
+
+
+def _check_language(code: _Fence, contract: CardContract, findings: list[Finding]) -> bool:
+    expected = canonical_language(contract.language)
+    if not code.tag:
+        findings.append(
+            _finding(
+                RULE_CODE_LANGUAGE,
+                f"the code block has no language tag; expected ```{expected}",
+                code.open_line,
+            )
+        )
+        return False
+    if not language_matches(code.tag, contract.language):
+        findings.append(
+            _finding(
+                RULE_CODE_LANGUAGE,
+                f"the code block is tagged '{_shorten(code.tag)}'; the plan's language is {expected}",
+                code.open_line,
+            )
+        )
+        return False
+    return True
+
+
+def _check_width(code: list[tuple[int, str]], contract: CardContract, findings: list[Finding]) -> None:
+    budget = contract.width_budget
+    widths = [(n, display_width(text)) for n, text in code]
+    wide = [(n, width) for n, width in widths if width > budget]
+    for n, width in wide[:MAX_FINDINGS_PER_RULE]:
+        findings.append(
+            _finding(
+                RULE_LINE_WIDTH,
+                f"this code line is {width} characters wide; "
+                f"{budget} fit in the {contract.column_px} px column",
+                n,
+            )
+        )
+    _append_more(findings, RULE_LINE_WIDTH, wide, f"wider than {budget} characters", "code lines")
+
+
+def _check_syntax(
+    code: _Fence, contract: CardContract, findings: list[Finding], checker: SyntaxChecker
+) -> None:
+    source = "".join(text + "\n" for _, text in code.code)
+    problems = checker(source, canonical_language(contract.language))
+    if not problems:
+        return
+    located = [(_code_to_body_line(code, line), message) for line, message in problems]
+    for line, message in located[:MAX_FINDINGS_PER_RULE]:
+        findings.append(_finding(RULE_SYNTAX, message, line))
+    _append_more(findings, RULE_SYNTAX, located, "in the code", "syntax errors")
+
+
+def _code_to_body_line(code: _Fence, code_line: int) -> int:
+    """Map a 1-based line of the code to the card body; out of range points at the opening fence."""
+    if 1 <= code_line <= len(code.code):
+        return code.code[code_line - 1][0]
+    return code.open_line
+
+
+def _check_why(
+    doc: _Document,
+    code: _Fence | None,
+    why: _Heading | None,
+    contract: CardContract,
+    findings: list[Finding],
+    consumed: set[int],
+) -> None:
+    expected = f"## {WHY_HEADING}"
+    if why is None:
+        findings.append(_finding(RULE_WHY_SECTION, f"the card has no '{expected}' section after the code"))
+        return
+    consumed.add(why.line)
+    if why.level != 2:
+        findings.append(
+            _finding(RULE_WHY_SECTION, f"'{'#' * why.level} {why.text}' must be '{expected}'", why.line)
+        )
+    if code is not None and why.line < code.open_line:
+        findings.append(
+            _finding(RULE_WHY_SECTION, f"the '{expected}' section must come after the code", why.line)
+        )
+    next_heading = doc.heading_after(why.line)
+    next_fence = next((f.open_line for f in doc.fences if f.open_line > why.line), None)
+    end = min(
+        next_heading.line if next_heading else len(doc.lines) + 1,
+        next_fence if next_fence else len(doc.lines) + 1,
+    )
+    prose = _prose_between(doc, why.line, end)
+    consumed.update(prose)
+    _check_sentences(findings, RULE_WHY_SENTENCES, f"'{expected}' section", prose, contract, line=why.line)
+
+
+def _check_raw_html(doc: _Document, findings: list[Finding]) -> None:
+    in_fence = {n for fence in doc.fences for n in fence.lines}
+    offending: list[tuple[int, str]] = []
+    for number, text in enumerate(doc.lines, 1):
+        if number in in_fence:
+            continue
+        match = _RAW_HTML.search(strip_code_spans(text))
+        if match:
+            offending.append((number, match.group(0)))
+    for number, tag in offending[:MAX_FINDINGS_PER_RULE]:
+        findings.append(
+            _finding(RULE_RAW_HTML, f"raw HTML ({_shorten(tag, 30)}) is not allowed outside code", number)
+        )
+    _append_more(findings, RULE_RAW_HTML, offending, "with raw HTML", "lines")
+
+
+def _check_stray(
+    doc: _Document, consumed: set[int], findings: list[Finding], *, ignore_after: _Fence | None
+) -> None:
+    """Report each run of content that belongs to no section (its first line)."""
+    # Without a Why heading the text after the code is most likely the Why text itself: the
+    # missing heading is already an error, so it is not reported a second time.
+    limit = max(ignore_after.lines) if ignore_after is not None else None
+    runs: list[tuple[int, str]] = []
+    in_run = False
+    for number, text in enumerate(doc.lines, 1):
+        if not text.strip():
+            continue
+        if number in consumed or (limit is not None and number > limit):
+            in_run = False
+            continue
+        if not in_run:
+            heading = doc.headings.get(number)
+            what = (
+                f"the heading '{'#' * heading.level} {_shorten(heading.text)}' is not part of a card"
+                if heading
+                else "this text is outside the card's sections"
+            )
+            runs.append((number, what))
+            in_run = True
+    for number, message in runs[:MAX_FINDINGS_PER_RULE]:
+        findings.append(_finding(RULE_STRAY_CONTENT, message, number))
+    _append_more(findings, RULE_STRAY_CONTENT, runs, "outside the card's sections", "places")
+
+
+def _append_more(
+    findings: list[Finding], rule: str, items: Sequence[tuple[int, object]], what: str, noun: str
+) -> None:
+    extra = len(items) - MAX_FINDINGS_PER_RULE
+    if extra > 0:
+        findings.append(
+            _finding(rule, f"and {extra} more {noun} {what}", items[MAX_FINDINGS_PER_RULE][0])
+        )
+
+
+def _finding(rule: str, message: str, line: int | None = None) -> Finding:
+    return Finding(rule=rule, severity=RULE_SEVERITIES[rule], message=message, line=line)
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,119 @@
+"""Builds the one request per component: the role, the card contract, the shared context.
+
+The numbers in the system prompt come from the same ``CardContract`` that lint enforces, and the
+request hash covers everything that shapes the answer, so a changed plan marks exactly the
+affected cards stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from app.core.contract import LANGUAGE_ALIASES, WHY_HEADING, CardContract, canonical_language
+from app.core.plan import Component, Plan
+
+PROMPT_VERSION = 1
+"""Bump when the wording below changes, so that every card becomes stale."""
+
+ROLE = (
+    "You are the execution layer of a documentation pipeline. A senior writer has already made "
+    "the architectural decisions and written the shared context below. Your only job is to turn "
+    "one component of their plan into one small, working example card. Do not make design "
+    "decisions, do not review, do not add anything the instruction does not ask for."
+)
+
+
+@dataclass(frozen=True)
+class CardRequest:
+    """A provider-neutral request: plain role/content messages, no wire format."""
+
+    component: str
+    model: str
+    system: str
+    messages: tuple[tuple[str, str], ...]
+    """(role, content) pairs; roles are "user" and "assistant"."""
+    max_tokens: int
+
+    def sha256(self) -> str:
+        canonical = json.dumps(
+            {
+                "v": PROMPT_VERSION,
+                "model": self.model,
+                "system": self.system,
+                "messages": [list(m) for m in self.messages],
+                "max_tokens": self.max_tokens,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def fence_tag(language: str) -> str:
+    """The tag the model should put on its code fence: the shortest common alias."""
+    canonical = canonical_language(language)
+    tags = LANGUAGE_ALIASES.get(canonical)
+    return canonical if not tags else (canonical if canonical in tags else tags[0])
+
+
+def contract_text(contract: CardContract) -> str:
+    tag = fence_tag(contract.language)
+    return "\n".join(
+        [
+            "Write the card in Markdown, in exactly this shape and nothing else:",
+            "",
+            f"# {contract.name}",
+            "",
+            f"<explanation: {contract.min_sentences} or {contract.max_sentences} sentences>",
+            "",
+            f"```{tag}",
+            f"<working code: at most {contract.max_code_lines} lines>",
+            "```",
+            "",
+            f"## {WHY_HEADING}",
+            f"<{contract.min_sentences} or {contract.max_sentences} sentences explaining the pattern>",
+            "",
+            "Rules:",
+            f"- The first line is exactly `# {contract.name}`.",
+            f"- The explanation has {contract.min_sentences} or {contract.max_sentences} sentences.",
+            f"- Exactly one fenced code block, tagged `{tag}`, with at most "
+            f"{contract.max_code_lines} lines of code that compiles/parses as written.",
+            f"- No code line longer than {contract.width_budget} characters: the card is shown in a "
+            f"{contract.column_px} px column.",
+            f"- A `## {WHY_HEADING}` section of {contract.min_sentences} or "
+            f"{contract.max_sentences} sentences.",
+            "- No raw HTML outside the code block, no images, no links.",
+            "- Answer with the card only: no preamble, no closing remarks, no outer ``` fence.",
+        ]
+    )
+
+
+def build_system_prompt(plan: Plan, contract: CardContract) -> str:
+    context = plan.context.strip() or "(none)"
+    return "\n\n".join(
+        [
+            ROLE,
+            f"Code language: {canonical_language(contract.language)}",
+            contract_text(contract),
+            "Shared context from the writer's plan:\n<context>\n" + context + "\n</context>",
+        ]
+    )
+
+
+def build_user_message(component: Component) -> str:
+    instruction = component.instruction.strip() or "(no further instruction)"
+    return f"Component: {component.name}\n\nInstruction:\n{instruction}"
+
+
+def build_request(plan: Plan, component: Component, *, model: str | None = None) -> CardRequest:
+    contract = plan.contract_for(component)
+    return CardRequest(
+        component=component.name,
+        model=model or plan.settings.model,
+        system=build_system_prompt(plan, contract),
+        messages=(("user", build_user_message(component)),),
+        max_tokens=plan.settings.max_tokens,
+    )

@@ -1,0 +1,1 @@
+"""Qt-free generation engine: typed events, providers, the retry policy and the runner."""

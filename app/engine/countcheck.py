@@ -1,0 +1,21 @@
+"""Exact input-token counts from the provider's token-counting endpoint (free of charge)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.core.plan import Plan
+from app.core.prompt import build_request
+from app.engine.provider import Provider
+
+
+async def count_input_tokens(provider: Provider, plan: Plan, *, concurrency: int = 4) -> dict[str, int]:
+    limit = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(name: str, request) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+        async with limit:
+            return name, await provider.count_tokens(request)
+
+    requests = [(c.name, build_request(plan, c)) for c in plan.components]
+    results = await asyncio.gather(*(one(n, r) for n, r in requests))
+    return dict(results)

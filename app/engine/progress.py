@@ -1,0 +1,170 @@
+"""A Qt-free model of a run's progress, folded from engine events; the terminal and the window
+both draw from it, so a state reads the same words everywhere."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from app.engine import events as ev
+from app.engine.provider import FaultKind
+
+# Rough bar length for a card while it streams: a typical card is ~400 output tokens.
+EXPECTED_OUTPUT_TOKENS = 450
+
+
+@dataclass
+class CardProgress:
+    name: str
+    state: str = "queued"
+    """queued, waiting, streaming, retrying, done, failed, cancelled, not run, (and, from the
+    store: stale, edited, locked, up to date)."""
+    attempt: int = 0
+    max_attempts: int = 0
+    tokens: int = 0
+    reason: str = ""
+    wait_s: float = 0.0
+    cost_usd: float | None = None
+    duration_s: float = 0.0
+    expected_tokens: int = EXPECTED_OUTPUT_TOKENS
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed", "cancelled", "not run")
+
+    @property
+    def fraction(self) -> float:
+        """How full the card's bar is, 0..1."""
+        if self.state == "done":
+            return 1.0
+        if self.state in ("queued", "waiting", "not run"):
+            return 0.0
+        return min(0.97, self.tokens / max(1, self.expected_tokens))
+
+    def label(self) -> str:
+        if self.state == "streaming":
+            attempt = f", attempt {self.attempt}/{self.max_attempts}" if self.attempt > 1 else ""
+            return f"streaming · {self.tokens} tok{attempt}"
+        if self.state == "retrying":
+            return (
+                f"retrying {self.attempt + 1}/{self.max_attempts} · {self.reason}"
+                f" · waiting {self.wait_s:.1f} s"
+            )
+        if self.state == "done":
+            return f"done · {self.tokens} tok · {self.duration_s:.1f} s"
+        if self.state in ("failed", "not run", "cancelled") and self.reason:
+            return f"{self.state} · {self.reason}"
+        return self.state
+
+
+@dataclass
+class RunProgress:
+    cards: dict[str, CardProgress] = field(default_factory=dict)
+    started_at: float | None = None
+    finished_at: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_complete: bool = True
+    cards_s: float = 0.0
+    concurrency: int | None = None
+    stopped: str | None = None
+    stopped_kind: FaultKind | None = None
+    clock: Callable[[], float] = time.monotonic
+
+    def apply(self, event: object) -> CardProgress | None:
+        """Fold one engine event in; returns the card it changed, if any."""
+        if self.started_at is None:
+            self.started_at = self.clock()
+        if isinstance(event, ev.ConcurrencyChanged):
+            self.concurrency = event.limit
+            return None
+        if isinstance(event, ev.RunStopped):
+            self.stopped, self.stopped_kind = event.reason, event.kind
+            return None
+        if isinstance(event, ev.RunFinished):
+            self.finished_at = self.clock()
+            return None
+        name = getattr(event, "component", None)
+        if name is None:
+            return None
+        card = self.cards.setdefault(name, CardProgress(name))
+        if isinstance(event, ev.Queued):
+            card.state = "queued"
+        elif isinstance(event, ev.Started):
+            card.state, card.attempt, card.max_attempts = "streaming", event.attempt, event.max_attempts
+            card.tokens, card.reason = 0, ""
+        elif isinstance(event, ev.Delta):
+            card.state, card.tokens = "streaming", event.output_tokens
+        elif isinstance(event, ev.Retrying):
+            card.state, card.attempt, card.max_attempts = "retrying", event.attempt, event.max_attempts
+            card.reason, card.wait_s = event.reason, event.wait_s
+        elif isinstance(event, ev.Done):
+            card.state, card.tokens, card.reason = "done", event.output_tokens, ""
+            card.cost_usd, card.duration_s = event.cost_usd, event.duration_s
+            self.input_tokens += event.input_tokens
+            self.output_tokens += event.output_tokens
+            self.cards_s += event.duration_s
+            if event.cost_usd is None:
+                self.cost_complete = False
+            else:
+                self.cost_usd += event.cost_usd
+        elif isinstance(event, ev.Failed):
+            card.state, card.reason = "failed", event.reason
+        elif isinstance(event, ev.Cancelled):
+            card.state, card.reason = "cancelled", ""
+        elif isinstance(event, ev.NotRun):
+            card.state, card.reason = "not run", event.reason
+        else:
+            return None
+        return card
+
+    def count(self, state: str) -> int:
+        return sum(1 for c in self.cards.values() if c.state == state)
+
+    @property
+    def total(self) -> int:
+        return len(self.cards)
+
+    @property
+    def done(self) -> int:
+        return self.count("done")
+
+    @property
+    def elapsed_s(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        end = self.finished_at if self.finished_at is not None else self.clock()
+        return max(0.0, end - self.started_at)
+
+    @property
+    def tokens(self) -> int:
+        streaming = sum(c.tokens for c in self.cards.values() if c.state == "streaming")
+        return self.input_tokens + self.output_tokens + streaming
+
+    @property
+    def speedup(self) -> float:
+        """Sum of the cards' durations over the run's wall time (DESIGN.md)."""
+        elapsed = self.elapsed_s
+        return self.cards_s / elapsed if elapsed > 0 else 0.0
+
+    def cost_text(self) -> str:
+        from app.core.pricing import format_cost
+
+        text = format_cost(self.cost_usd)
+        return text if self.cost_complete else f"{text} + unknown"
+
+    def summary(self) -> str:
+        parts = [f"{self.done}/{self.total} done"]
+        for state in ("failed", "cancelled", "not run"):
+            n = self.count(state)
+            if n:
+                parts.append(f"{n} {state}")
+        parts += [
+            f"{self.tokens:,} tokens",
+            self.cost_text(),
+            f"{self.elapsed_s:.1f} s",
+            f"speed-up {self.speedup:.1f}×",
+        ]
+        return " · ".join(parts)

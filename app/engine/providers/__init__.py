@@ -1,0 +1,1 @@
+"""Model providers; only a provider module knows its wire format."""

@@ -1,0 +1,206 @@
+"""`cardsmith generate` in a terminal: key lookup, the run on asyncio, rich progress on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from collections import Counter
+from typing import TextIO
+
+from app.apikey import MISSING_KEY_HELP, lookup_key
+from app.core.plan import Plan
+from app.engine import events as ev
+from app.engine.generate import CardSaved, GenerateOptions, Generation
+from app.engine.progress import RunProgress
+from app.engine.provider import FaultKind, Provider
+from app.errors import KeyMissingError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# A refused key and an unknown model are the user's to fix before anything can be sent (exit 2);
+# an unreachable host is not a usage error (exit 1).
+USAGE_STOPS = frozenset({FaultKind.AUTH, FaultKind.NOT_FOUND})
+
+
+def make_provider(api_key: str) -> Provider:
+    from app.engine.providers.anthropic import AnthropicProvider
+
+    return AnthropicProvider(api_key=api_key)
+
+
+def _require_key() -> str:
+    found = lookup_key()
+    if not found.key:
+        detail = f" ({found.note})" if found.note else ""
+        raise KeyMissingError(MISSING_KEY_HELP + detail)
+    return found.key
+
+
+def count_exact(plan: Plan) -> dict[str, int]:
+    from app.engine.countcheck import count_input_tokens
+
+    provider = make_provider(_require_key())
+
+    async def run() -> dict[str, int]:
+        try:
+            return await count_input_tokens(provider, plan, concurrency=plan.settings.concurrency)
+        finally:
+            await provider.aclose()
+
+    try:
+        return asyncio.run(run())
+    except Exception as exc:
+        from app.engine.provider import ProviderError
+        from app.errors import CardsmithError
+
+        if isinstance(exc, ProviderError):
+            raise CardsmithError(f"token counting failed: {exc.message}") from exc
+        raise
+
+
+class _Reporter:
+    """Turns events into a live rich display on a terminal, or plain lines in a log."""
+
+    def __init__(self, err: TextIO, total: int = 0) -> None:
+        from rich.console import Console
+
+        self.console = Console(file=err, highlight=False, soft_wrap=True)
+        self.live = self.console.is_terminal
+        self.progress = RunProgress()
+        self.total = total
+        self.saved_with_errors = 0
+        self._rich = None
+        self._tasks: dict[str, int] = {}
+        self._overall: int | None = None
+
+    def __enter__(self) -> "_Reporter":
+        if self.live:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._rich = Progress(
+                TextColumn("{task.description}", justify="left"),
+                BarColumn(bar_width=24),
+                TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                refresh_per_second=8,
+                transient=False,
+            )
+            self._rich.start()
+            self._overall = self._rich.add_task("[b]overall", total=self.total, status="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+
+    def on_event(self, event: object) -> None:
+        if isinstance(event, CardSaved):
+            errors = sum(1 for f in event.findings if f.severity == "error")
+            if errors:
+                self.saved_with_errors += 1
+                self._line(f"  {event.component}: {errors} lint errors (cardsmith lint for details)")
+            return
+        card = self.progress.apply(event)
+        if isinstance(event, ev.ConcurrencyChanged):
+            self._line(f"concurrency now {event.limit} ({event.reason})")
+        elif isinstance(event, ev.RunStopped):
+            self._line(f"run stopped: {event.reason}")
+        if card is None:
+            self._refresh_overall()
+            return
+        if self._rich is not None:
+            self._update_rich(card.name, card)
+        elif isinstance(event, (ev.Retrying, ev.Done, ev.Failed)):
+            self._line(f"[{self.progress.done}/{self.total}] {card.name}: {card.label()}")
+        self._refresh_overall()
+
+    def _update_rich(self, name: str, card) -> None:  # type: ignore[no-untyped-def]
+        assert self._rich is not None
+        if name not in self._tasks:
+            self._tasks[name] = self._rich.add_task(name[:28].ljust(28), total=100, status="")
+        task = self._tasks[name]
+        self._rich.update(task, completed=card.fraction * 100, status=card.label())
+        # Finished rows leave the live display so that it shows what is running.
+        self._rich.update(task, visible=not card.finished or card.state == "failed")
+
+    def _refresh_overall(self) -> None:
+        if self._rich is not None and self._overall is not None:
+            p = self.progress
+            self._rich.update(
+                self._overall, completed=p.done,
+                status=f"{p.done}/{self.total} · {p.tokens:,} tok · {p.cost_text()}",
+            )
+
+    def _line(self, text: str) -> None:
+        self.console.print(text, markup=False)
+
+
+def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO) -> int:
+    options = GenerateOptions(
+        only=tuple(args.only),
+        force=args.force,
+        concurrency=args.concurrency,
+        model=args.model,
+        stall_timeout_s=args.stall_timeout,
+        max_attempts=args.max_attempts,
+    )
+    reporter = _Reporter(err)
+    generation = Generation(args.plan, plan, provider=None, options=options,
+                            on_event=reporter.on_event)
+    planned = generation.prepare()
+    to_send = [p for p in planned if p.send]
+    if not to_send:
+        kept = Counter(p.state.value for p in planned)
+        detail = ", ".join(f"{n} {s}" for s, n in sorted(kept.items()))
+        print(f"nothing to generate: every card is up to date ({detail})", file=err)
+        return EXIT_OK
+    provider = make_provider(_require_key())
+    generation.provider = provider
+    reporter.total = len(to_send)
+    interrupted = False
+
+    with reporter:
+
+        async def main() -> ev.RunTotals:
+            loop = asyncio.get_running_loop()
+
+            def on_sigint() -> None:
+                nonlocal interrupted
+                interrupted = True
+                generation.cancel()
+
+            try:
+                loop.add_signal_handler(signal.SIGINT, on_sigint)
+            except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+                pass
+            try:
+                return await generation.run()
+            finally:
+                await provider.aclose()
+
+        totals = asyncio.run(main())
+
+    return _summarize(totals, reporter, interrupted, err)
+
+
+def _summarize(totals: ev.RunTotals, reporter: _Reporter, interrupted: bool, err: TextIO) -> int:
+    progress = reporter.progress
+    failed = [c for c in progress.cards.values() if c.state == "failed"]
+    for reason, n in Counter(c.reason for c in failed).items():
+        names = [c.name for c in failed if c.reason == reason]
+        shown = ", ".join(names[:3]) + (f" and {n - 3} more" if n > 3 else "")
+        print(f"cardsmith: failed: {shown}: {reason}", file=err)
+    if interrupted:
+        print(progress.summary(), file=err)
+        return EXIT_INTERRUPTED
+    if totals.stopped:
+        # One line says why nothing (more) was sent; a summary of zeros would only add noise.
+        if totals.done:
+            print(progress.summary(), file=err)
+        print(f"cardsmith: error: {totals.stopped}", file=err)
+        return EXIT_USAGE if progress.stopped_kind in USAGE_STOPS else EXIT_FAILED
+    print(progress.summary(), file=err)
+    if totals.failed or reporter.saved_with_errors:
+        return EXIT_FAILED
+    return EXIT_OK

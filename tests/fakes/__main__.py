@@ -1,0 +1,73 @@
+"""Run the Messages API stand-in from a shell: ``python -m tests.fakes --port 8765 --mode good``.
+
+Point the app at it with ``ANTHROPIC_BASE_URL=<printed URL> ANTHROPIC_API_KEY=anything``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+
+from tests.fakes.messages_api import FakeMessagesAPI, Step
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m tests.fakes", description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument(
+        "--mode", default="good", help="step every request gets (good, hostile, http_429, stall, ...)"
+    )
+    p.add_argument("--ttft", type=float, default=0.0, help="seconds before the first text delta")
+    p.add_argument(
+        "--tps", type=float, default=0.0, help="output tokens per second (0 = as fast as possible)"
+    )
+    p.add_argument("--chunk-chars", type=int, default=12)
+    p.add_argument(
+        "--fault-rate", type=float, default=0.0, help="fraction of first attempts given a transient fault"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--key", action="append", dest="keys", help="accepted API key (repeatable; default: any)")
+    p.add_argument(
+        "--max-open-streams", type=int, default=None, help="answer 429 above this many open streams"
+    )
+    p.add_argument("--retry-after", type=float, default=1.0, help="retry-after of 429 answers, in seconds")
+    return p
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    api = FakeMessagesAPI(
+        mode=Step(args.mode),
+        ttft_s=args.ttft,
+        tokens_per_s=args.tps,
+        chunk_chars=args.chunk_chars,
+        valid_keys=set(args.keys) if args.keys else None,
+        seed=args.seed,
+        max_open_streams_before_429=args.max_open_streams,
+        retry_after_s=args.retry_after,
+        fault_rate=args.fault_rate,
+    )
+    base_url = await api.start(args.host, args.port)
+    print(base_url, flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await api.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        Step(args.mode)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

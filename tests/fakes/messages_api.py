@@ -1,0 +1,682 @@
+"""A local stand-in for the Anthropic Messages API: real HTTP and server-sent events, scripted faults.
+
+The official SDK is pointed at it through ``base_url`` (or ``ANTHROPIC_BASE_URL``). Each request is
+identified by the component named on the first line of its last user message
+(``Component: <name>``); a script says what that component's 1st, 2nd, ... request gets: a card
+(good, hostile, broken, wrapped, cut) or a fault (an HTTP error, an ``error`` event, a dropped
+connection, a stall, a stream without ``message_stop``). Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import itertools
+import json
+import math
+import random
+import re
+import socket
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes import cards
+
+# Kinds that answer with a 200 event stream (some of them break it on purpose).
+STREAM_KINDS = frozenset(
+    {
+        "good",
+        "hostile",
+        "broken",
+        "wrapped",
+        "error_event",
+        "drop",
+        "stall",
+        "no_stop",
+        "max_tokens",
+        "refusal",
+    }
+)
+# Kinds that answer with an HTTP error; any "http_NNN" is accepted too.
+ERROR_KINDS = frozenset({"spend_limit"})
+TRANSIENT_FAULT_KINDS: tuple[str, ...] = (
+    "http_429",
+    "http_529",
+    "http_500",
+    "error_event",
+    "drop",
+    "no_stop",
+)
+"""Faults that ``fault_rate`` picks from; "stall" is left out because it holds until the client's
+stall timeout (a minute by default), which makes a demo look hung."""
+
+_HTTP_KIND = re.compile(r"^http_(\d{3})$")
+
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    408: "timeout_error",
+    409: "conflict_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+_ERROR_MESSAGES = {
+    400: "max_tokens: 999999 > 64000, which is the maximum allowed number of output tokens for {model}",
+    401: "invalid x-api-key",
+    402: "Your credit balance is too low to access the Anthropic API.",
+    403: "Your API key does not have permission to use the specified resource.",
+    404: "model: {model}",
+    408: "Request timed out.",
+    409: "Conflict.",
+    413: "Request exceeds the maximum allowed number of bytes.",
+    429: "This request would exceed the rate limit for your organization of 50 requests per minute.",
+    500: "Internal server error",
+    503: "Service unavailable",
+    504: "Request timed out.",
+    529: "Overloaded",
+}
+SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
+SPEND_LIMIT_MESSAGE = (
+    "You have reached your organization's enforced spend limit for this month; "
+    "you will regain access on the 1st at 00:00 UTC."
+)
+CONCURRENCY_MESSAGE = "Number of concurrent connections has exceeded your rate limit. Please try again later."
+
+_PNG_1X1 = base64.b64decode(cards.DATA_PNG.split(",", 1)[1])
+_COMPONENT_LINE = re.compile(r"^\s*Component:\s*(.+?)\s*$", re.MULTILINE)
+_LANGUAGE_LINE = re.compile(r"^\s*Code language:\s*(.+?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one request gets. ``kind`` is one of the step names (or ``http_NNN``)."""
+
+    kind: str
+    text: str | None = None
+    """Card text to stream instead of the generated one (stream kinds only)."""
+    retry_after_s: float | None = None
+    """Send ``retry-after``/``retry-after-ms`` with this value (429s default to the server's)."""
+    retry_after_header: str | None = None
+    """A raw ``retry-after`` value (e.g. an HTTP date), sent without ``retry-after-ms``."""
+    error_type: str | None = None
+    """Override the error body's ``type`` (HTTP errors and ``error_event``)."""
+    message: str | None = None
+    """Override the error body's ``message``."""
+    after_chunks: int = 3
+    """Deltas sent before ``drop``, ``stall`` or ``error_event`` strike."""
+    ttft_s: float | None = None
+    tokens_per_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in STREAM_KINDS and self.kind not in ERROR_KINDS and not _HTTP_KIND.match(self.kind):
+            raise ValueError(f"unknown fake step {self.kind!r}")
+
+    @property
+    def status(self) -> int:
+        """The HTTP status this step answers with."""
+        m = _HTTP_KIND.match(self.kind)
+        if m:
+            return int(m.group(1))
+        return 429 if self.kind == "spend_limit" else 200
+
+
+def as_step(step: str | Step) -> Step:
+    return step if isinstance(step, Step) else Step(step)
+
+
+@dataclass
+class RequestRecord:
+    """One request as the stand-in saw it."""
+
+    t: float
+    """Monotonic seconds since ``start()``."""
+    component: str
+    attempt: int
+    """1-based per component, counting every /v1/messages request (0 for count_tokens)."""
+    path: str
+    open_streams: int
+    """Requests on /v1/messages in flight when this one arrived, including this one."""
+    step: str
+    """The step applied, or ``auth``, ``concurrency_429``, ``bad_json``, ``count_tokens``."""
+    status: int
+    model: str = ""
+    language: str = ""
+    stream: bool = True
+    request_id: str = ""
+
+
+def unused_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def unreachable_base_url() -> str:
+    """A base URL on 127.0.0.1 where nothing listens (connections are refused)."""
+    return f"http://127.0.0.1:{unused_port()}"
+
+
+def _tokens(text: str) -> int:
+    return max(1, math.ceil(len(text) / 4))
+
+
+def _text_of(content: Any) -> str:
+    """Text of a ``system`` or message ``content``: a string or a list of text blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(b.get("text", "") for b in content if isinstance(b, dict))
+    return ""
+
+
+def _seconds_header(seconds: float) -> str:
+    # The real API sends whole seconds; round up so that a client never waits too little.
+    return str(max(0, math.ceil(seconds)))
+
+
+class FakeMessagesAPI:
+    """The stand-in server. Use ``async with FakeMessagesAPI(...) as api:`` then ``api.base_url``."""
+
+    def __init__(
+        self,
+        *,
+        mode: str | Step = "good",
+        ttft_s: float = 0.0,
+        tokens_per_s: float = 0.0,
+        chunk_chars: int = 12,
+        valid_keys: set[str] | None = None,
+        seed: int = 0,
+        max_open_streams_before_429: int | None = None,
+        retry_after_s: float = 1.0,
+        fault_rate: float = 0.0,
+        fault_kinds: Iterable[str] = TRANSIENT_FAULT_KINDS,
+    ) -> None:
+        self.mode = as_step(mode)
+        self.ttft_s = ttft_s
+        self.tokens_per_s = tokens_per_s
+        self.chunk_chars = max(1, chunk_chars)
+        self.valid_keys = valid_keys
+        self.seed = seed
+        self.max_open_streams_before_429 = max_open_streams_before_429
+        self.retry_after_s = retry_after_s
+        self.fault_rate = fault_rate
+        self.fault_kinds = tuple(as_step(k).kind for k in fault_kinds)
+        self.base_url = ""
+        self.records: list[RequestRecord] = []
+        self.beacon_hits: list[str] = []
+        """Paths under /_fake/beacon/ that something fetched (hostile cards point there)."""
+        self.open_streams = 0
+        self.peak_open_streams = 0
+        self._scripts: dict[str, list[Step]] = {}
+        self._default_script: list[Step] = []
+        self._attempts: dict[str, int] = {}
+        self._served: dict[str, int] = {}
+        self._ids = itertools.count(1)
+        self._t0 = time.monotonic()
+        self._unpaused = asyncio.Event()
+        self._unpaused.set()
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_post("/v1/messages", self._handle_messages)
+        app.router.add_post("/v1/messages/count_tokens", self._handle_count_tokens)
+        app.router.add_post("/_fake/pause", self._handle_pause)
+        app.router.add_post("/_fake/resume", self._handle_resume)
+        app.router.add_get("/_fake/records", self._handle_records)
+        app.router.add_get("/_fake/beacon/{what:.*}", self._handle_beacon)
+        app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
+        # handler_cancellation: a client that goes away cancels its handler, so a stalled
+        # stream ends and open_streams stays true.
+        runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        bound_host, bound_port = runner.addresses[0][:2]
+        self.base_url = f"http://{bound_host}:{bound_port}"
+        self._t0 = time.monotonic()
+        self._closing.clear()
+        return self.base_url
+
+    async def stop(self) -> None:
+        self._closing.set()
+        self._unpaused.set()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeMessagesAPI:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- scripting and inspection ------------------------------------------------------------
+
+    def script(self, component: str, *steps: str | Step) -> None:
+        """Steps for ``component``'s 1st, 2nd, ... request; after them, ``mode``."""
+        self._scripts[component.casefold()] = [as_step(s) for s in steps]
+
+    def script_all(self, *steps: str | Step) -> None:
+        """The script of every component that has none of its own."""
+        self._default_script = [as_step(s) for s in steps]
+
+    def requests_for(self, component: str, *, path: str | None = "/v1/messages") -> list[RequestRecord]:
+        """Records of ``component`` (by default only its /v1/messages requests; path=None: all)."""
+        key = component.casefold()
+        return [r for r in self.records if r.component.casefold() == key and (path is None or r.path == path)]
+
+    def pause(self) -> None:
+        """Hold streams before their next chunk, and new requests before they are answered."""
+        self._unpaused.clear()
+
+    def resume(self) -> None:
+        self._unpaused.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._unpaused.is_set()
+
+    # -- request parsing -----------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return time.monotonic() - self._t0
+
+    def _new_request_id(self) -> str:
+        return f"req_fake_{self.seed}_{next(self._ids):06d}"
+
+    def _auth_problem(self, request: web.Request) -> str | None:
+        key = request.headers.get("x-api-key", "")
+        auth = request.headers.get("authorization", "")
+        if not key and auth.lower().startswith("bearer "):
+            key = auth[7:].strip()
+        if not key:
+            return "x-api-key header is required"
+        if self.valid_keys is not None and key not in self.valid_keys:
+            return "invalid x-api-key"
+        return None
+
+    @staticmethod
+    async def _json_body(request: web.Request) -> dict[str, Any] | None:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return body if isinstance(body, dict) else None
+
+    @staticmethod
+    def _describe(body: dict[str, Any]) -> tuple[str, str, str, int]:
+        """(component, language, model, input tokens) of a request body."""
+        system = _text_of(body.get("system", ""))
+        messages = body.get("messages") or []
+        texts = [_text_of(m.get("content", "")) for m in messages if isinstance(m, dict)]
+        users = [
+            _text_of(m.get("content", ""))
+            for m in messages
+            if isinstance(m, dict) and m.get("role") == "user"
+        ]
+        m = _COMPONENT_LINE.search(users[-1]) if users else None
+        component = m.group(1) if m else "Untitled"
+        lm = _LANGUAGE_LINE.search(system)
+        language = lm.group(1) if lm else "typescript"
+        model = str(body.get("model", ""))
+        return component, language, model, _tokens(system + "".join(texts))
+
+    def _next_step(self, component: str) -> Step:
+        key = component.casefold()
+        served = self._served.get(key, 0)
+        self._served[key] = served + 1
+        script = self._scripts.get(key, self._default_script)
+        if served < len(script):
+            return script[served]
+        if served == 0 and self.fault_rate > 0:
+            # Seeded per component, so the same components fail whatever order requests arrive in.
+            rng = random.Random(f"{self.seed}:{key}")
+            if rng.random() < self.fault_rate:
+                return Step(rng.choice(self.fault_kinds))
+        return self.mode
+
+    def _card_text(self, step: Step, component: str, language: str) -> str:
+        if step.text is not None:
+            return step.text
+        kind = step.kind
+        if kind == "hostile":
+            return cards.hostile_card(component, language, self.base_url)
+        if kind == "broken":
+            return cards.broken_card(component, language)
+        if kind == "wrapped":
+            return cards.wrapped_card(component, language)
+        if kind == "max_tokens":
+            return cards.cut_card(component, language)
+        if kind == "refusal":
+            return cards.refusal_text(component)
+        return cards.good_card(component, language)
+
+    # -- handlers ------------------------------------------------------------------------------
+
+    async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
+        body = await self._json_body(request)
+        component, language, model, input_tokens = self._describe(body or {})
+        key = component.casefold()
+        attempt = self._attempts.get(key, 0) + 1
+        self._attempts[key] = attempt
+        already_open = self.open_streams
+        self.open_streams += 1
+        self.peak_open_streams = max(self.peak_open_streams, self.open_streams)
+        rid = self._new_request_id()
+        try:
+            auth_problem = self._auth_problem(request)
+            limit = self.max_open_streams_before_429
+            if auth_problem is not None:
+                step, label = Step("http_401", message=auth_problem), "auth"
+            elif body is None:
+                step, label = Step("http_400", message="request body is not a JSON object"), "bad_json"
+            elif limit is not None and already_open >= limit:
+                step, label = Step("http_429", message=CONCURRENCY_MESSAGE), "concurrency_429"
+            else:
+                step = self._next_step(component)
+                label = step.kind
+            stream = bool((body or {}).get("stream", False))
+            if not stream and step.kind in ("error_event",):
+                step = Step("http_529")
+            self.records.append(
+                RequestRecord(
+                    t=self._now(),
+                    component=component,
+                    attempt=attempt,
+                    path=request.path,
+                    open_streams=self.open_streams,
+                    step=label,
+                    status=step.status,
+                    model=model,
+                    language=language,
+                    stream=stream,
+                    request_id=rid,
+                )
+            )
+            await self._unpaused.wait()
+            if step.status != 200:
+                return self._error_response(step, model, rid)
+            if not stream:
+                return await self._message_response(
+                    request, step, component, language, model, input_tokens, rid
+                )
+            return await self._stream_response(request, step, component, language, model, input_tokens, rid)
+        finally:
+            self.open_streams -= 1
+
+    async def _handle_count_tokens(self, request: web.Request) -> web.StreamResponse:
+        body = await self._json_body(request)
+        component, language, model, input_tokens = self._describe(body or {})
+        rid = self._new_request_id()
+        auth_problem = self._auth_problem(request)
+        if auth_problem is not None:
+            step, label = Step("http_401", message=auth_problem), "auth"
+        elif body is None:
+            step, label = Step("http_400", message="request body is not a JSON object"), "bad_json"
+        else:
+            step, label = Step("good"), "count_tokens"
+        self.records.append(
+            RequestRecord(
+                t=self._now(),
+                component=component,
+                attempt=0,
+                path=request.path,
+                open_streams=self.open_streams,
+                step=label,
+                status=step.status,
+                model=model,
+                language=language,
+                stream=False,
+                request_id=rid,
+            )
+        )
+        if step.status != 200:
+            return self._error_response(step, model, rid)
+        return web.json_response({"input_tokens": input_tokens}, headers={"request-id": rid})
+
+    async def _handle_pause(self, request: web.Request) -> web.Response:
+        self.pause()
+        return web.json_response({"paused": True})
+
+    async def _handle_resume(self, request: web.Request) -> web.Response:
+        self.resume()
+        return web.json_response({"paused": False})
+
+    async def _handle_records(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "records": [asdict(r) for r in self.records],
+                "open_streams": self.open_streams,
+                "peak_open_streams": self.peak_open_streams,
+                "paused": self.paused,
+                "beacon_hits": list(self.beacon_hits),
+            }
+        )
+
+    async def _handle_beacon(self, request: web.Request) -> web.Response:
+        self.beacon_hits.append(request.match_info["what"])
+        return web.Response(body=_PNG_1X1, content_type="image/png")
+
+    async def _handle_unknown(self, request: web.Request) -> web.Response:
+        rid = self._new_request_id()
+        return self._error_response(Step("http_404", message=f"Not Found: {request.path}"), "", rid)
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def _error_response(self, step: Step, model: str, rid: str) -> web.Response:
+        status = step.status
+        generic = "invalid_request_error" if status < 500 else "api_error"
+        error: dict[str, Any] = {
+            "type": step.error_type or _ERROR_TYPES.get(status, generic),
+            "message": step.message or _ERROR_MESSAGES.get(status, f"HTTP {status}").format(model=model),
+        }
+        headers = {"request-id": rid}
+        if step.kind == "spend_limit":
+            # Reported like the real API: a 429 rate_limit_error whose details name the cause;
+            # no retry-after, since waiting does not help.
+            error["message"] = step.message or SPEND_LIMIT_MESSAGE
+            error["details"] = {"error_code": SPEND_LIMIT_CODE}
+        elif status == 429 or step.retry_after_s is not None:
+            wait = self.retry_after_s if step.retry_after_s is None else step.retry_after_s
+            headers["retry-after"] = _seconds_header(wait)
+            headers["retry-after-ms"] = str(round(wait * 1000))
+        if step.retry_after_header is not None:
+            headers["retry-after"] = step.retry_after_header
+            headers.pop("retry-after-ms", None)
+        body = {"type": "error", "error": error, "request_id": rid}
+        return web.json_response(body, status=status, headers=headers)
+
+    @staticmethod
+    def _stop_reason(step: Step) -> str:
+        return step.kind if step.kind in ("max_tokens", "refusal") else "end_turn"
+
+    def _message_id(self) -> str:
+        return f"msg_fake_{self.seed}_{next(self._ids):06d}"
+
+    async def _message_response(
+        self,
+        request: web.Request,
+        step: Step,
+        component: str,
+        language: str,
+        model: str,
+        input_tokens: int,
+        rid: str,
+    ) -> web.StreamResponse:
+        if step.kind in ("drop", "stall"):
+            await self._wait_client_gone(request, abort=step.kind == "drop")
+            return web.Response(status=204)
+        text = self._card_text(step, component, language)
+        message = {
+            "id": self._message_id(),
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": self._stop_reason(step),
+            "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": _tokens(text)},
+        }
+        return web.json_response(message, headers={"request-id": rid})
+
+    async def _stream_response(
+        self,
+        request: web.Request,
+        step: Step,
+        component: str,
+        language: str,
+        model: str,
+        input_tokens: int,
+        rid: str,
+    ) -> web.StreamResponse:
+        text = self._card_text(step, component, language)
+        resp = web.StreamResponse(
+            status=200,
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+                "request-id": rid,
+            },
+        )
+        await resp.prepare(request)
+
+        async def send(event: str, data: dict[str, Any]) -> None:
+            await resp.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+
+        try:
+            await send(
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": self._message_id(),
+                        "type": "message",
+                        "role": "assistant",
+                        "model": model,
+                        "content": [],
+                        "stop_reason": None,
+                        "stop_sequence": None,
+                        "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+                    },
+                },
+            )
+            await send(
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            )
+            await send("ping", {"type": "ping"})
+            sent = await self._send_deltas(request, step, text, send)
+            if sent is None:
+                return resp
+            return await self._finish_stream(request, step, resp, sent, send)
+        except ConnectionResetError:
+            # The client went away mid-write; nothing left to answer.
+            return resp
+
+    async def _send_deltas(self, request: web.Request, step: Step, text: str, send: Any) -> str | None:
+        """Stream the text's deltas (fewer for faults that strike mid-way); None if shutting down."""
+        n = self.chunk_chars
+        chunks = [text[i : i + n] for i in range(0, len(text), n)]
+        if step.kind in ("drop", "stall", "error_event"):
+            chunks = chunks[: max(0, step.after_chunks)]
+        tps = self.tokens_per_s if step.tokens_per_s is None else step.tokens_per_s
+        delay = (n / 4) / tps if tps > 0 else 0.0
+        await self._pace(self.ttft_s if step.ttft_s is None else step.ttft_s)
+        sent = ""
+        for i, chunk in enumerate(chunks):
+            if i and delay:
+                await self._pace(delay)
+            await self._unpaused.wait()
+            if self._closing.is_set():
+                self._abort(request)
+                return None
+            await send(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": chunk}},
+            )
+            sent += chunk
+        return sent
+
+    async def _finish_stream(
+        self, request: web.Request, step: Step, resp: web.StreamResponse, sent: str, send: Any
+    ) -> web.StreamResponse:
+        kind = step.kind
+        if kind == "drop":
+            await self._wait_client_gone(request, abort=True)
+            return resp
+        if kind == "stall":
+            await self._wait_client_gone(request, abort=False)
+            return resp
+        if kind == "error_event":
+            error = {"type": step.error_type or "overloaded_error", "message": step.message or "Overloaded"}
+            await send(
+                "error", {"type": "error", "error": error, "request_id": resp.headers.get("request-id")}
+            )
+            await resp.write_eof()
+            return resp
+        await send("content_block_stop", {"type": "content_block_stop", "index": 0})
+        if kind != "no_stop":
+            await send(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": self._stop_reason(step), "stop_sequence": None},
+                    "usage": {"output_tokens": _tokens(sent)},
+                },
+            )
+            await send("message_stop", {"type": "message_stop"})
+        await resp.write_eof()
+        return resp
+
+    async def _pace(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        try:
+            await asyncio.wait_for(self._closing.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    @staticmethod
+    def _abort(request: web.Request) -> None:
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+
+    async def _wait_client_gone(self, request: web.Request, *, abort: bool) -> None:
+        """Abort the connection (``drop``) or hold it silently until the client closes it."""
+        if abort:
+            self._abort(request)
+        while True:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                break
+            if self._closing.is_set():
+                self._abort(request)
+                break
+            await asyncio.sleep(0.02)
+        # Wait here until handler cancellation (the connection is gone) ends this handler, so that
+        # aiohttp does not try to finish a response on a dead connection.
+        await asyncio.sleep(1.0)
+
+
+def http_date(seconds_from_now: float) -> str:
+    """An HTTP date ``seconds_from_now`` in the future, for a ``retry-after`` header."""
+    return email.utils.formatdate(time.time() + seconds_from_now, usegmt=True)

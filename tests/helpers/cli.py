@@ -1,0 +1,58 @@
+"""Run the command line in-process or as a real process, capturing what a user would see."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.cli import main
+from app.paths import example_plan
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*argv: str | Path) -> Result:
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], stdout=out, stderr=err)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def run_process(*argv: str | Path, env: dict[str, str] | None = None, timeout: float = 120,
+                cwd: Path | None = None) -> Result:
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", *[str(a) for a in argv]],
+        capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd or REPO,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def copy_example(dest: Path, *, with_cards: bool = True) -> Path:
+    """A private copy of the bundled example plan (and its cards) that a test may change."""
+    src = example_plan()
+    plan = dest / src.name
+    shutil.copy2(src, plan)
+    cards = src.with_name(src.name[: -len(".md")] + ".cards")
+    if with_cards and cards.is_dir():
+        shutil.copytree(cards, dest / cards.name)
+    return plan
+
+
+def tree_digest(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes: compare two of these to prove nothing changed."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
