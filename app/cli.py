@@ -79,6 +79,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     err = stderr or sys.stderr
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
+    if debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, stream=err,
+                            format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     try:
         parser = build_parser()
         if not args_list:

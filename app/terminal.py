@@ -25,6 +25,7 @@ USAGE_STOPS = frozenset({FaultKind.AUTH, FaultKind.NOT_FOUND})
 def make_provider(api_key: str) -> Provider:
     from app.engine.providers.anthropic import AnthropicProvider
 
+    AnthropicProvider.import_sdk()
     return AnthropicProvider(api_key=api_key)
 
 
@@ -104,8 +105,6 @@ class _Reporter:
         card = self.progress.apply(event)
         if isinstance(event, ev.ConcurrencyChanged):
             self._line(f"concurrency now {event.limit} ({event.reason})")
-        elif isinstance(event, ev.RunStopped):
-            self._line(f"run stopped: {event.reason}")
         if card is None:
             self._refresh_overall()
             return

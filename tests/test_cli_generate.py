@@ -146,8 +146,9 @@ def test_max_attempts_counts_every_request(api: FakeMessagesAPI, tmp_path: Path)
 
 
 def one_error_line(err: str) -> str:
-    lines = [line for line in err.strip().splitlines() if line.startswith("cardsmith: error:")]
-    assert len(lines) == 1, err
+    """A run that stops before any card is done says why in exactly one line, and nothing else."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cardsmith: error:"), err
     assert "Traceback" not in err and KEY not in err
     return lines[0]
 

@@ -152,8 +152,9 @@ class RunProgress:
     def cost_text(self) -> str:
         from app.core.pricing import format_cost
 
-        text = format_cost(self.cost_usd)
-        return text if self.cost_complete else f"{text} + unknown"
+        if not self.cost_complete:
+            return "unknown" if self.cost_usd == 0 else f"{format_cost(self.cost_usd)} + unknown"
+        return format_cost(self.cost_usd)
 
     def summary(self) -> str:
         parts = [f"{self.done}/{self.total} done"]

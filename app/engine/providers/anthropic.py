@@ -138,6 +138,11 @@ class AnthropicProvider:
         if client is not None:
             await client.close()
 
+    @staticmethod
+    def import_sdk() -> None:
+        """Pay the SDK's import (over a second) now, not inside the first card's stream."""
+        import anthropic  # noqa: F401
+
     # -- the client ----------------------------------------------------------------------------
 
     def _get_client(self, request: CardRequest) -> AsyncAnthropic:
