@@ -121,15 +121,24 @@ def meta_to_dict(meta: CardMeta) -> dict[str, Any]:
     return data
 
 
-def serialize_card(meta: CardMeta, body: str) -> str:
-    """The full text of a card file; deterministic for the same input."""
-    front = yaml.safe_dump(
-        meta_to_dict(meta),
+def _dump_yaml(data: dict[str, Any], *, allow_unicode: bool) -> str:
+    return yaml.safe_dump(
+        data,
         sort_keys=False,
-        allow_unicode=True,
+        allow_unicode=allow_unicode,
         default_flow_style=False,
         width=_YAML_WIDTH,
     )
+
+
+def serialize_card(meta: CardMeta, body: str) -> str:
+    """The full text of a card file; deterministic for the same input."""
+    data = meta_to_dict(meta)
+    front = _dump_yaml(data, allow_unicode=True)
+    # PyYAML writes some characters (NEL, LS, PS) raw that its reader then takes for line breaks;
+    # readable Unicode only when it reads back exactly, escapes otherwise.
+    if yaml.safe_load(front) != data:
+        front = _dump_yaml(data, allow_unicode=False)
     return f"{FRONT_MATTER_DELIMITER}\n{front}{FRONT_MATTER_DELIMITER}\n\n{normalize_body(body)}"
 
 

@@ -3,13 +3,47 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 
-from app.core.card import Finding, Severity, normalize_line_endings
+from app.core.card import Finding, Severity
+from app.core.card_markdown import (
+    TAB_WIDTH,
+    Document,
+    Fence,
+    Heading,
+    display_width,
+    parse_heading,
+    scan_markdown,
+    unwrap_markdown_fence,
+)
 from app.core.contract import WHY_HEADING, CardContract, canonical_language, language_matches
 from app.core.sentences import count_sentences, strip_code_spans
+
+# The Markdown scanning lives in card_markdown; its public helpers are re-exported because the
+# engine and the tests import them from app.core.lint.
+__all__ = [
+    "MAX_FINDINGS_PER_RULE",
+    "RULE_CODE_BLOCK",
+    "RULE_CODE_LANGUAGE",
+    "RULE_CODE_LINES",
+    "RULE_EXPLANATION_SENTENCES",
+    "RULE_HEADING",
+    "RULE_LINE_WIDTH",
+    "RULE_RAW_HTML",
+    "RULE_SEVERITIES",
+    "RULE_STRAY_CONTENT",
+    "RULE_SYNTAX",
+    "RULE_WHY_SECTION",
+    "RULE_WHY_SENTENCES",
+    "TAB_WIDTH",
+    "SyntaxChecker",
+    "display_width",
+    "error_count",
+    "lint_card",
+    "parse_heading",
+    "unwrap_markdown_fence",
+    "warning_count",
+]
 
 SyntaxChecker = Callable[[str, str], list[tuple[int, str]] | None]
 """(code, canonical language) -> [(1-based code line, message)], or None when it cannot check."""
@@ -45,14 +79,6 @@ RULE_SEVERITIES: dict[str, Severity] = {
 MAX_FINDINGS_PER_RULE = 3
 """Per-line rules report this many lines, then one "and N more" finding."""
 
-TAB_WIDTH = 4
-"""Tab stops in the preview's code blocks (``tab-size: 4``)."""
-
-_FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_FENCE_CLOSE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})[ \t]*$")
-_ATX = re.compile(r"^ {0,3}(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*))?$")
-_ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
-
 # Raw HTML as CommonMark sees it: tags, comments, processing instructions, declarations, CDATA.
 # Autolinks (<https://...>, <me@example.org>) are not HTML: a tag name cannot contain ':' or '@'.
 _ATTRIBUTE = r"""\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?"""
@@ -69,63 +95,9 @@ _RAW_HTML = re.compile(
     r")"
 )
 
-_WRAPPED_ANSWER = re.compile(
-    r"\A\s*(?P<fence>`{3,}|~{3,})[ \t]*(?:markdown|md)[ \t]*\r?\n"
-    r"(?P<inner>.*?)\r?\n[ \t]*(?P=fence)[ \t]*\s*\Z",
-    re.DOTALL | re.IGNORECASE,
-)
-
-
-@dataclass
-class _Fence:
-    open_line: int
-    tag: str
-    close_line: int | None = None
-    code: list[tuple[int, str]] = field(default_factory=list)
-    """(body line, text) of every line between the fences."""
-
-    @property
-    def lines(self) -> range:
-        end = self.close_line if self.close_line is not None else self.open_line + len(self.code)
-        return range(self.open_line, end + 1)
-
-    def counted_code(self) -> list[tuple[int, str]]:
-        """Code lines without the blank lines at the end, which the preview does not show."""
-        code = list(self.code)
-        while code and not code[-1][1].strip():
-            code.pop()
-        return code
-
-
-@dataclass(frozen=True)
-class _Heading:
-    line: int
-    level: int
-    text: str
-
-
-@dataclass
-class _Document:
-    lines: list[str]
-    fences: list[_Fence]
-    headings: dict[int, _Heading]
-    prose: dict[int, str]
-    """Non-blank lines outside fences that are not headings."""
-
-    def heading_after(self, line: int) -> _Heading | None:
-        return next((h for n, h in sorted(self.headings.items()) if n > line), None)
-
 
 # ---------------------------------------------------------------------------------------------
-# Public helpers
-
-
-def unwrap_markdown_fence(text: str) -> str:
-    """An answer wrapped as a whole in a ```markdown (or ```md) fence loses that fence."""
-    match = _WRAPPED_ANSWER.match(text)
-    if match is None:
-        return text
-    return match.group("inner") + "\n"
+# Finding counts
 
 
 def error_count(findings: Iterable[Finding]) -> int:
@@ -136,25 +108,6 @@ def warning_count(findings: Iterable[Finding]) -> int:
     return sum(1 for f in findings if f.severity == "warning")
 
 
-def display_width(line: str, tab_width: int = TAB_WIDTH) -> int:
-    """Columns a code line takes in a monospace font: wide East Asian characters take two."""
-    width = 0
-    for char in line.expandtabs(tab_width):
-        if unicodedata.combining(char):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
-
-
-def parse_heading(line: str) -> tuple[int, str] | None:
-    """An ATX heading's (level, text), closing #s stripped; None when the line is no heading."""
-    match = _ATX.match(line)
-    if match is None:
-        return None
-    text = _ATX_CLOSING.sub("", match.group("text") or "")
-    return len(match.group("hashes")), text.strip()
-
-
 # ---------------------------------------------------------------------------------------------
 # Lint
 
@@ -163,7 +116,7 @@ def lint_card(
     body: str, contract: CardContract, *, syntax_checker: SyntaxChecker | None = None
 ) -> list[Finding]:
     """All findings for one card body, ordered by line (findings without a line last)."""
-    doc = _scan(body)
+    doc = scan_markdown(body)
     findings: list[Finding] = []
     title_line = _check_title(doc, contract, findings)
     code = doc.fences[0] if doc.fences else None
@@ -190,50 +143,7 @@ def lint_card(
     return sorted(findings, key=lambda f: (f.line is None, f.line or 0))
 
 
-def _scan(body: str) -> _Document:
-    lines = normalize_line_endings(body.removeprefix("\ufeff")).split("\n")
-    fences: list[_Fence] = []
-    headings: dict[int, _Heading] = {}
-    prose: dict[int, str] = {}
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        opening = _FENCE_OPEN.match(line)
-        info = opening.group("info") if opening else ""
-        if opening and not (opening.group("fence")[0] == "`" and "`" in info):
-            index = _scan_fence(lines, index, opening, fences)
-            continue
-        heading = parse_heading(line)
-        if heading is not None:
-            headings[index + 1] = _Heading(index + 1, heading[0], heading[1])
-        elif line.strip():
-            prose[index + 1] = line
-        index += 1
-    return _Document(lines, fences, headings, prose)
-
-
-def _scan_fence(lines: list[str], index: int, opening: re.Match[str], fences: list[_Fence]) -> int:
-    """Record the fence opening at ``index``; returns the index just after its closing line."""
-    marker = opening.group("fence")
-    info = opening.group("info").strip()
-    indent = len(opening.group("indent"))
-    fence = _Fence(open_line=index + 1, tag=info.split()[0] if info else "")
-    fences.append(fence)
-    index += 1
-    while index < len(lines):
-        closing = _FENCE_CLOSE.match(lines[index])
-        if closing and closing.group("fence")[0] == marker[0] and len(closing.group("fence")) >= len(marker):
-            fence.close_line = index + 1
-            return index + 1
-        # Content lines lose up to the opening fence's indentation, as in CommonMark.
-        text = lines[index]
-        strip = len(text) - len(text.lstrip(" "))
-        fence.code.append((index + 1, text[min(strip, indent) :]))
-        index += 1
-    return index
-
-
-def _check_title(doc: _Document, contract: CardContract, findings: list[Finding]) -> int:
+def _check_title(doc: Document, contract: CardContract, findings: list[Finding]) -> int:
     """Check the first non-blank line; returns its line when it is a heading (else 0)."""
     expected = f"# {contract.name.strip()}"
     first = next((n for n, text in enumerate(doc.lines, 1) if text.strip()), None)
@@ -259,13 +169,13 @@ def _check_title(doc: _Document, contract: CardContract, findings: list[Finding]
     return first
 
 
-def _find_why(doc: _Document) -> _Heading | None:
+def _find_why(doc: Document) -> Heading | None:
     """The first heading reading "Why this works" (any level: a wrong level is reported later)."""
     wanted = _fold(WHY_HEADING)
     return next((h for _, h in sorted(doc.headings.items()) if _fold(h.text) == wanted), None)
 
 
-def _prose_between(doc: _Document, after: int, before: int) -> dict[int, str]:
+def _prose_between(doc: Document, after: int, before: int) -> dict[int, str]:
     return {n: text for n, text in doc.prose.items() if after < n < before}
 
 
@@ -292,7 +202,7 @@ def _check_sentences(
 
 
 def _check_code_blocks(
-    doc: _Document,
+    doc: Document,
     contract: CardContract,
     findings: list[Finding],
     syntax_checker: SyntaxChecker | None,
@@ -326,7 +236,7 @@ def _check_code_blocks(
         _check_syntax(code, contract, findings, syntax_checker)
 
 
-def _check_language(code: _Fence, contract: CardContract, findings: list[Finding]) -> bool:
+def _check_language(code: Fence, contract: CardContract, findings: list[Finding]) -> bool:
     expected = canonical_language(contract.language)
     if not code.tag:
         findings.append(
@@ -366,7 +276,7 @@ def _check_width(code: list[tuple[int, str]], contract: CardContract, findings: 
 
 
 def _check_syntax(
-    code: _Fence, contract: CardContract, findings: list[Finding], checker: SyntaxChecker
+    code: Fence, contract: CardContract, findings: list[Finding], checker: SyntaxChecker
 ) -> None:
     source = "".join(text + "\n" for _, text in code.code)
     problems = checker(source, canonical_language(contract.language))
@@ -378,7 +288,7 @@ def _check_syntax(
     _append_more(findings, RULE_SYNTAX, located, "in the code", "syntax errors")
 
 
-def _code_to_body_line(code: _Fence, code_line: int) -> int:
+def _code_to_body_line(code: Fence, code_line: int) -> int:
     """Map a 1-based line of the code to the card body; out of range points at the opening fence."""
     if 1 <= code_line <= len(code.code):
         return code.code[code_line - 1][0]
@@ -386,9 +296,9 @@ def _code_to_body_line(code: _Fence, code_line: int) -> int:
 
 
 def _check_why(
-    doc: _Document,
-    code: _Fence | None,
-    why: _Heading | None,
+    doc: Document,
+    code: Fence | None,
+    why: Heading | None,
     contract: CardContract,
     findings: list[Finding],
     consumed: set[int],
@@ -417,7 +327,7 @@ def _check_why(
     _check_sentences(findings, RULE_WHY_SENTENCES, f"'{expected}' section", prose, contract, line=why.line)
 
 
-def _check_raw_html(doc: _Document, findings: list[Finding]) -> None:
+def _check_raw_html(doc: Document, findings: list[Finding]) -> None:
     in_fence = {n for fence in doc.fences for n in fence.lines}
     offending: list[tuple[int, str]] = []
     for number, text in enumerate(doc.lines, 1):
@@ -434,7 +344,7 @@ def _check_raw_html(doc: _Document, findings: list[Finding]) -> None:
 
 
 def _check_stray(
-    doc: _Document, consumed: set[int], findings: list[Finding], *, ignore_after: _Fence | None
+    doc: Document, consumed: set[int], findings: list[Finding], *, ignore_after: Fence | None
 ) -> None:
     """Report each run of content that belongs to no section (its first line)."""
     # Without a Why heading the text after the code is most likely the Why text itself: the

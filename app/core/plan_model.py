@@ -1,0 +1,93 @@
+"""The parsed plan's data types, and how issue messages show a writer's text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from app.core.contract import CardContract
+
+Severity = Literal["error", "warning"]
+
+_MAX_SHOWN_CHARS = 40
+
+
+@dataclass(frozen=True)
+class PlanIssue:
+    """One problem in a plan file; ``line`` is 1-based."""
+
+    line: int
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    title: str = "Untitled plan"
+    language: str = "typescript"
+    model: str = "claude-haiku-4-5"
+    max_code_lines: int = 15
+    column_px: int = 400
+    concurrency: int = 4
+    max_tokens: int = 1024
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    instruction: str
+    line: int
+    """1-based line of the component's ``## `` heading."""
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity used to match cards to components."""
+        return self.name.casefold()
+
+
+@dataclass(frozen=True)
+class Plan:
+    settings: PlanSettings
+    context: str
+    components: tuple[Component, ...]
+    issues: tuple[PlanIssue, ...] = field(default=())
+
+    @property
+    def errors(self) -> tuple[PlanIssue, ...]:
+        return tuple(i for i in self.issues if i.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[PlanIssue, ...]:
+        return tuple(i for i in self.issues if i.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def component(self, name: str) -> Component | None:
+        key = name.casefold()
+        return next((c for c in self.components if c.key == key), None)
+
+    def contract_for(self, component: Component) -> CardContract:
+        s = self.settings
+        return CardContract(
+            name=component.name,
+            language=s.language,
+            max_code_lines=s.max_code_lines,
+            column_px=s.column_px,
+        )
+
+
+# --- showing the writer's text in issue messages ----------------------------------------------
+
+
+def shorten(text: str, limit: int = _MAX_SHOWN_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quote(text: str) -> str:
+    """A name or value as one short quoted line, whatever whitespace or length it has."""
+    return "'" + shorten(" ".join(text.split())) + "'"
