@@ -10,16 +10,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     from app.cli import SUBCOMMANDS
 
-    if not args or args[0] in SUBCOMMANDS or args[0].startswith("-"):
+    if args and (args[0] in SUBCOMMANDS or args[0].startswith("-")):
         from app.cli import main as cli_main
 
         return cli_main(args)
-    print(
-        "cardsmith: error: the window is not part of this build yet;"
-        " use a command (cardsmith --help)",
-        file=sys.stderr,
-    )
-    return 2
+    from app.ui.launch import main as window_main
+
+    return window_main(args)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer
 
-
 class Throttle(QObject):
     """Call ``callback`` at most once every ``interval_ms``, always with the latest arguments.
 

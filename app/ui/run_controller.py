@@ -1,0 +1,286 @@
+"""Owns the asyncio task of one generation run and turns its engine events into throttled Qt signals.
+
+Widgets never touch the engine or the task: they call ``start``/``cancel`` and listen to signals.
+Per-token work is O(1) (fold the event into the progress model, append the text, mark the card
+dirty); signals go out from throttles a few times a second, so eight fast streams never stall the
+Qt event loop that the engine itself runs on (qasync).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import threading
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.core.plan import Plan
+from app.engine import events as ev
+from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
+from app.engine.progress import CardProgress, RunProgress
+from app.engine.provider import Provider
+from app.ui.throttle import Throttle
+
+log = logging.getLogger(__name__)
+
+CARD_INTERVAL_MS = 60
+"""Per-card bars and live text: ~16 Hz is smooth enough and costs little."""
+OVERALL_INTERVAL_MS = 100
+HEARTBEAT_MS = 500
+"""While a run is on, the overall line is refreshed this often so its elapsed time keeps moving
+even when no card reports anything (e.g. all waiting before a retry)."""
+INTERNAL_ERROR_REASON = "internal error (see the log)"
+
+# Rare events worth showing at once: a card's end, and a retry (its wait may be shorter than
+# one throttle interval, and the writer should see that it happened).
+_PROMPT_EVENTS: tuple[type, ...] = (*ev.TERMINAL_EVENTS, ev.Retrying)
+
+_warm_up_thread: threading.Thread | None = None
+
+
+def warm_up() -> threading.Thread | None:
+    """Import the Anthropic SDK (~1.6 s) in a daemon thread, so the first Generate does not
+    freeze the window. Call it after the first paint; later calls do nothing (None)."""
+    global _warm_up_thread
+    if _warm_up_thread is not None:
+        return None
+
+    def target() -> None:
+        try:
+            import anthropic  # noqa: F401
+        except Exception:  # the run itself reports a broken install, with context
+            log.debug("warming up the anthropic SDK failed", exc_info=True)
+
+    _warm_up_thread = threading.Thread(target=target, name="cardsmith-warm-up", daemon=True)
+    _warm_up_thread.start()
+    return _warm_up_thread
+
+
+class RunController(QObject):
+    """One run at a time: ``start()`` it, ``cancel()`` it, listen to its signals.
+
+    Signals:
+        card_changed(CardProgress): a snapshot of one card; coalesced per card (~16 Hz), retries
+            and terminal states (done, failed, cancelled, not run) at once.
+        card_text(str, str): component name, the answer's full text so far (coalesced the same
+            way; "" when a new attempt starts).
+        card_saved(str, str): component name, path of the card file just written.
+        overall_changed(RunProgress): the live progress model (~10 Hz).
+        run_started(list): names of the components that will be sent.
+        run_finished(RunTotals): exactly once per started run, after every other signal of it.
+        run_stopped(str): the whole run stopped (key refused, model unknown, API unreachable).
+    """
+
+    card_changed = Signal(object)
+    card_text = Signal(str, str)
+    card_saved = Signal(str, str)
+    overall_changed = Signal(object)
+    run_started = Signal(list)
+    run_finished = Signal(object)
+    run_stopped = Signal(str)
+
+    warm_up = staticmethod(warm_up)
+
+    def __init__(
+        self, provider_factory: Callable[[], Provider], parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._provider_factory = provider_factory
+        self.progress = RunProgress()
+        self._generation: Generation | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._active = False
+        self._cancelled = False
+        self._totals: ev.RunTotals | None = None
+        # Insertion-ordered "sets" so that flushes go out in the order cards changed.
+        self._dirty_cards: dict[str, None] = {}
+        self._dirty_texts: dict[str, None] = {}
+        self._texts: dict[str, list[str]] = {}
+        self._card_throttle = Throttle(self._flush_cards, CARD_INTERVAL_MS, self)
+        self._overall_throttle = Throttle(self._emit_overall, OVERALL_INTERVAL_MS, self)
+        self._heartbeat = QTimer(self)
+        self._heartbeat.setInterval(HEARTBEAT_MS)
+        self._heartbeat.timeout.connect(self._tick)
+
+    # -- public ---------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._active
+
+    def start(self, plan_path: Path, plan: Plan, options: GenerateOptions) -> list[PlannedCard]:
+        """Decide what to send and start the run as a task on the current (qasync) loop.
+
+        Returns every planned card. Raises ``UsageError`` (e.g. an unknown ``only`` name) and
+        whatever the provider factory raises (``KeyMissingError``) before anything is sent.
+        When no card needs sending, nothing starts: no signals, ``running`` stays False and the
+        provider factory is not called (like ``cardsmith generate``: "nothing to generate").
+        """
+        if self._active:
+            raise RuntimeError("a run is already in progress")
+        loop = asyncio.get_event_loop()  # the qasync loop, running under app.exec()
+        generation = Generation(plan_path, plan, None, options, self._on_event)
+        planned = generation.prepare()
+        names = [p.component.name for p in planned if p.send]
+        if not names:
+            return planned
+        provider = self._provider_factory()
+        generation.provider = provider
+        self._reset(generation)
+        self.run_started.emit(names)
+        self._task = loop.create_task(self._run(generation, provider), name="cardsmith run")
+        self._heartbeat.start()
+        return planned
+
+    def cancel(self) -> None:
+        """Stop every request promptly; finished cards are kept. Harmless when idle."""
+        if self._active and self._generation is not None:
+            self._cancelled = True
+            self._generation.cancel()
+
+    async def wait(self) -> None:
+        """Return when the current run's task has finished (e.g. before closing the window)."""
+        task = self._task
+        if task is not None and not task.done():
+            await asyncio.wait([task])
+
+    def text_of(self, name: str) -> str:
+        """The text streamed so far for ``name`` in the current run ("" if none)."""
+        parts = self._texts.get(name)
+        return "".join(parts) if parts else ""
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    def _reset(self, generation: Generation) -> None:
+        self.progress = RunProgress()
+        self._generation = generation
+        self._active = True
+        self._cancelled = False
+        self._totals = None
+        self._dirty_cards.clear()
+        self._dirty_texts.clear()
+        self._texts.clear()
+        self._card_throttle.cancel()
+        self._overall_throttle.cancel()
+
+    async def _run(self, generation: Generation, provider: Provider) -> None:
+        try:
+            totals = await generation.run()
+            self._totals = self._totals or totals
+        except asyncio.CancelledError:
+            # The task itself was cancelled (not the run's Cancel): report, then let it end.
+            log.info("the run task was cancelled")
+            raise
+        except Exception:
+            log.exception("the generation run failed unexpectedly")
+        finally:
+            try:
+                await provider.aclose()
+            except Exception:
+                log.warning("closing the provider failed", exc_info=True)
+            self._finish()
+
+    def _finish(self) -> None:
+        if self._totals is None:
+            self._settle_unfinished()
+        self._heartbeat.stop()
+        self._card_throttle.flush()
+        self._overall_throttle.cancel()
+        if self.progress.finished_at is None:
+            self.progress.finished_at = self.progress.clock()
+        self.overall_changed.emit(self.progress)
+        totals = self._totals or self._totals_from_progress()
+        # Cleared before the signal, so that a handler may start the next run right away.
+        self._active = False
+        self._generation = None
+        self.run_finished.emit(totals)
+
+    def _settle_unfinished(self) -> None:
+        """After an unexpected error no terminal event will come: end the cards here."""
+        for card in self.progress.cards.values():
+            if not card.finished:
+                card.state, card.reason = "failed", INTERNAL_ERROR_REASON
+                self._emit_card_now(card.name)
+
+    def _totals_from_progress(self) -> ev.RunTotals:
+        p = self.progress
+        wall_s = p.elapsed_s
+        return ev.RunTotals(
+            total=p.total,
+            done=p.done,
+            failed=p.count("failed"),
+            cancelled=p.count("cancelled"),
+            not_run=p.count("not run"),
+            input_tokens=p.input_tokens,
+            output_tokens=p.output_tokens,
+            cost_usd=p.cost_usd,
+            cost_complete=p.cost_complete,
+            wall_s=wall_s,
+            cards_s=p.cards_s,
+            speedup=p.cards_s / wall_s if wall_s > 0 else 0.0,
+            attempts=sum(c.attempt for c in p.cards.values()),
+            stopped=p.stopped,
+            was_cancelled=self._cancelled,
+        )
+
+    # -- events (hot path: keep it O(1), no widget work) ----------------------------------------
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, CardSaved):
+            self.card_saved.emit(event.component, str(event.path))
+            return
+        card = self.progress.apply(event)
+        if isinstance(event, ev.Delta):
+            self._texts.setdefault(event.component, []).append(event.text)
+            self._dirty_texts[event.component] = None
+        elif isinstance(event, ev.Started):
+            self._texts[event.component] = []
+            self._dirty_texts[event.component] = None
+        elif isinstance(event, ev.RunStopped):
+            self.run_stopped.emit(event.reason)
+        elif isinstance(event, ev.RunFinished):
+            self._totals = event.totals
+        if card is not None:
+            if isinstance(event, _PROMPT_EVENTS):
+                self._emit_card_now(card.name)
+            else:
+                self._dirty_cards[card.name] = None
+                self._card_throttle()
+        self._overall_throttle()
+
+    def _emit_card_now(self, name: str) -> None:
+        self._dirty_cards.pop(name, None)
+        if name in self._dirty_texts:
+            del self._dirty_texts[name]
+            self._emit_text(name)
+        self.card_changed.emit(self._snapshot(name))
+
+    def _flush_cards(self) -> None:
+        texts, self._dirty_texts = self._dirty_texts, {}
+        cards, self._dirty_cards = self._dirty_cards, {}
+        for name in texts:
+            self._emit_text(name)
+        for name in cards:
+            self.card_changed.emit(self._snapshot(name))
+
+    def _emit_text(self, name: str) -> None:
+        parts = self._texts.get(name)
+        if parts is None:
+            return
+        text = "".join(parts)
+        # Keep one joined piece, so each flush joins only what arrived since the last one.
+        parts[:] = [text] if text else []
+        self.card_text.emit(name, text)
+
+    def _snapshot(self, name: str) -> CardProgress:
+        # A copy: listeners may keep it while the live model moves on.
+        return dataclasses.replace(self.progress.cards[name])
+
+    def _tick(self) -> None:
+        self._overall_throttle()
+
+    def _emit_overall(self) -> None:
+        self.overall_changed.emit(self.progress)

@@ -1,0 +1,46 @@
+"""GUI test setup: one QApplication with QtWebEngine, one qasync loop for the whole session.
+
+NOTES: a second QApplication.exit() after WebEngine was used segfaults, so the loop is created once
+with ``already_running=True`` and never run with run_until_complete; coroutines are started as tasks
+and awaited with ``qtbot.waitUntil(task.done)`` (see ``run_task``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Coroutine, TypeVar
+
+import pytest
+
+# QtWebEngine must be imported, and GL contexts shared, before the QApplication exists.
+from PySide6 import QtWebEngineWidgets  # noqa: F401
+from PySide6.QtCore import QCoreApplication, Qt
+
+QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def qloop(qapp: Any) -> asyncio.AbstractEventLoop:
+    from app.ui.qtapp import install_event_loop
+
+    return install_event_loop(qapp)
+
+
+@pytest.fixture(autouse=True)
+def _current_loop(qloop: asyncio.AbstractEventLoop) -> None:
+    # pytest-asyncio's async tests replace the current loop; GUI tests always get the Qt one back.
+    asyncio.set_event_loop(qloop)
+
+
+@pytest.fixture
+def run_task(qloop: asyncio.AbstractEventLoop, qtbot: Any):  # type: ignore[no-untyped-def]
+    """``run_task(coro, timeout=10)`` runs a coroutine on the Qt loop and returns its result."""
+
+    def run(coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+        task = qloop.create_task(coro)
+        qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
+        return task.result()
+
+    return run
