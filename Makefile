@@ -5,6 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXAMPLE := resources/examples/auth-service.md
+WORKCOPY := out/example
 
 .PHONY: run test lint-example clean
 
@@ -15,10 +16,10 @@ $(STAMP): pyproject.toml packaging/debian-deps.sh
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-## Show the example plan's lint summary and export it to out/auth-service.
+## Open the window on a working copy of the example plan (out/example/; the bundled one stays as shipped).
 run: $(STAMP)
-	$(VENV)/bin/cardsmith lint $(EXAMPLE)
-	$(VENV)/bin/cardsmith export $(EXAMPLE) --out out/auth-service --format folder
+	@test -f $(WORKCOPY)/auth-service.md || { mkdir -p $(WORKCOPY) && cp -R $(EXAMPLE) $(EXAMPLE:.md=.cards) $(WORKCOPY)/; }
+	$(VENV)/bin/cardsmith $(WORKCOPY)/auth-service.md
 
 ## The whole test suite (offscreen Qt, a local stand-in for the API; never the internet).
 test: $(STAMP)

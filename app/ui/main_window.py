@@ -199,8 +199,23 @@ class MainWindow(QMainWindow):
         rows = [OutlineRow(c.key, c.name, c.line, self.states[c.key]) for c in self.plan.components]
         self.outline.set_components(rows)
         if not self.controller.running:
-            self.panel.set_components([(c.name, self.states[c.key]) for c in self.plan.components])
+            self._refresh_panel()
         self.preview.set_cards([self._preview_card(c.key) for c in self.plan.components])
+
+    def _refresh_panel(self) -> None:
+        """Idle rows show the card's state; a card the last run finished keeps its run details
+        (tokens, time, failure reason) for as long as that is still what it is."""
+        names = [c.name for c in self.plan.components]
+        if self.panel.names() != names:
+            self.panel.set_components([(c.name, self.states[c.key]) for c in self.plan.components])
+            return
+        for component in self.plan.components:
+            state = self.states[component.key]
+            last_run = self.controller.progress.cards.get(component.name)
+            if last_run is not None and last_run.state == state:
+                self.panel.update_card(last_run)
+            elif self.panel.state_of(component.name) != state:
+                self.panel.set_state(component.name, state)
 
     def _compute_states(self) -> None:
         if self.document.path is None:
@@ -212,7 +227,7 @@ class MainWindow(QMainWindow):
         self.states = {p.component.key: p.state.value for p in planned}
         for name, card in self.controller.progress.cards.items():
             key = name.casefold()
-            if key in self.states and card.state in RUN_STATES:
+            if key in self.states and card.state in RUN_STATES and self.states[key] == "missing":
                 self.states[key] = card.state
 
     def _preview_card(self, key: str, *, body: str | None = None, state: str | None = None) -> PreviewCard:

@@ -33,7 +33,6 @@ def create_application(argv: Sequence[str]):  # type: ignore[no-untyped-def]
     app = QApplication.instance() or QApplication(list(argv) or [sys.argv[0]])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
-    app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName("cardsmith")
     from app.paths import resource
 
