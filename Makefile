@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 EXAMPLE := resources/examples/auth-service.md
 WORKCOPY := out/example
 
-.PHONY: run test lint-example clean
+.PHONY: run test screenshot clean
 
 $(STAMP): pyproject.toml packaging/debian-deps.sh
 	PYTHON=$(PYTHON) bash packaging/debian-deps.sh
@@ -24,6 +24,11 @@ run: $(STAMP)
 ## The whole test suite (offscreen Qt, a local stand-in for the API; never the internet).
 test: $(STAMP)
 	$(PY) -m pytest
+
+## The README's picture: the window mid-run under a virtual X screen, against the local stand-in.
+screenshot: $(STAMP)
+	PYTHON=$(PYTHON) bash packaging/debian-deps.sh --screen
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) packaging/screenshot.py docs/screenshot.png
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info .pytest_cache .hypothesis

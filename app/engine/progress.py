@@ -43,6 +43,9 @@ class CardProgress:
         return min(0.97, self.tokens / max(1, self.expected_tokens))
 
     def label(self) -> str:
+        if self.state == "streaming" and self.tokens == 0:
+            attempt = f" (attempt {self.attempt}/{self.max_attempts})" if self.attempt > 1 else ""
+            return f"waiting for the first token{attempt}"
         if self.state == "streaming":
             attempt = f", attempt {self.attempt}/{self.max_attempts}" if self.attempt > 1 else ""
             return f"streaming · {self.tokens} tok{attempt}"

@@ -203,7 +203,9 @@ class ProgressRowDelegate(QStyledItemDelegate):
         name_w = fm.horizontalAdvance(name)
         # The name keeps at least ~45 % of the line; the label takes what is left.
         name_room = max(int(rect.width() * 0.45), rect.width() - label_w - gap)
-        name_room = min(name_room, name_w) if name_w + gap + label_w <= rect.width() else name_room
+        if name_w + gap + label_w <= rect.width():
+            # Integer advances round down: measured-exact room would elide the name's last glyph.
+            name_room = min(name_room, name_w + fm.averageCharWidth())
         label_room = max(0, rect.width() - name_room - gap)
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(text_role))

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QIcon, QMouseEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QHeaderView,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -102,6 +103,11 @@ class OutlineView(QWidget):
         self.tree.setHeaderLabels(["Component", "Status"])
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)  # cheap layout for long plans
+        # Names take the room; the status column stays as wide as its words.
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

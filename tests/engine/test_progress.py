@@ -27,7 +27,7 @@ def test_a_card_goes_from_queued_to_done_with_words_and_bar() -> None:
     card = progress.apply(ev.Retrying("A", 1, 4, FaultKind.OVERLOADED, "overloaded (529)", 1.25))
     assert card is not None and card.label() == "retrying 2/4 · overloaded (529) · waiting 1.2 s"
     progress.apply(ev.Started("A", 2, 4))
-    assert progress.cards["A"].label() == "streaming · 0 tok, attempt 2/4"
+    assert progress.cards["A"].label() == "waiting for the first token (attempt 2/4)"
     clock.now = 104.0
     progress.apply(ev.Done("A", "# A", "end_turn", 300, 120, "m", 0.0009, 3.0, 2))
     assert progress.cards["A"].fraction == 1.0 and progress.done == 1
