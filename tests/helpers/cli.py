@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +25,18 @@ class Result:
 
 
 def run_cli(*argv: str | Path) -> Result:
+    """The command line in a worker thread: ``asyncio.run`` there never meets the GUI tests' loop,
+    which qasync marks as running on the main thread for the whole session."""
     out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return Result(code, out.getvalue(), err.getvalue())
+    codes: list[int] = []
+    worker = threading.Thread(
+        target=lambda: codes.append(main([str(a) for a in argv], stdout=out, stderr=err)),
+        name="cli",
+    )
+    worker.start()
+    worker.join()
+    assert codes, "the command line raised instead of returning an exit code"
+    return Result(codes[0], out.getvalue(), err.getvalue())
 
 
 def run_process(*argv: str | Path, env: dict[str, str] | None = None, timeout: float = 120,
