@@ -165,6 +165,17 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
     raise StoreError("card file's front matter is not closed: no second '---' line")
 
 
+def body_start_line(text: str) -> int:
+    """The 1-based line of the card file where the body begins (finding lines are body lines)."""
+    yaml_text, _body, first_line = split_front_matter(text)
+    lines = normalize_line_endings(text.removeprefix("\ufeff")).split("\n")
+    closing = first_line + (yaml_text.count("\n") + 1 if yaml_text else 0)
+    after = closing  # 0-based index of the line after the closing delimiter
+    if after < len(lines) and lines[after].strip() == "":
+        after += 1
+    return after + 1
+
+
 def parse_card(text: str, *, source: str | None = None) -> tuple[CardMeta, str]:
     """Parse a card file; raises ``app.errors.StoreError`` with one clear line when it is malformed.
 

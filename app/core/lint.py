@@ -37,6 +37,7 @@ __all__ = [
     "RULE_WHY_SENTENCES",
     "TAB_WIDTH",
     "SyntaxChecker",
+    "SyntaxProblem",
     "display_width",
     "error_count",
     "lint_card",
@@ -45,8 +46,11 @@ __all__ = [
     "warning_count",
 ]
 
-SyntaxChecker = Callable[[str, str], list[tuple[int, str]] | None]
-"""(code, canonical language) -> [(1-based code line, message)], or None when it cannot check."""
+SyntaxProblem = tuple[int, str] | tuple[int, str, Severity]
+"""(1-based code line, message[, severity]); without a severity the rule's own (error) applies."""
+
+SyntaxChecker = Callable[[str, str], list[SyntaxProblem] | None]
+"""(code, canonical language) -> the problems found, or None when it cannot check the language."""
 
 # Stable rule ids: the prompt, repairs and the UI refer to them.
 RULE_HEADING = "heading"
@@ -282,10 +286,13 @@ def _check_syntax(
     problems = checker(source, canonical_language(contract.language))
     if not problems:
         return
-    located = [(_code_to_body_line(code, line), message) for line, message in problems]
+    # A checker may lower the severity: a grammar known to reject some valid code only warns.
+    first = problems[0]
+    severity = first[2] if len(first) == 3 else RULE_SEVERITIES[RULE_SYNTAX]
+    located = [(_code_to_body_line(code, p[0]), p[1]) for p in problems]
     for line, message in located[:MAX_FINDINGS_PER_RULE]:
-        findings.append(_finding(RULE_SYNTAX, message, line))
-    _append_more(findings, RULE_SYNTAX, located, "in the code", "syntax errors")
+        findings.append(_finding(RULE_SYNTAX, message, line, severity))
+    _append_more(findings, RULE_SYNTAX, located, "in the code", "syntax errors", severity)
 
 
 def _code_to_body_line(code: Fence, code_line: int) -> int:
@@ -373,17 +380,24 @@ def _check_stray(
 
 
 def _append_more(
-    findings: list[Finding], rule: str, items: Sequence[tuple[int, object]], what: str, noun: str
+    findings: list[Finding],
+    rule: str,
+    items: Sequence[tuple[int, object]],
+    what: str,
+    noun: str,
+    severity: Severity | None = None,
 ) -> None:
     extra = len(items) - MAX_FINDINGS_PER_RULE
     if extra > 0:
         findings.append(
-            _finding(rule, f"and {extra} more {noun} {what}", items[MAX_FINDINGS_PER_RULE][0])
+            _finding(rule, f"and {extra} more {noun} {what}", items[MAX_FINDINGS_PER_RULE][0], severity)
         )
 
 
-def _finding(rule: str, message: str, line: int | None = None) -> Finding:
-    return Finding(rule=rule, severity=RULE_SEVERITIES[rule], message=message, line=line)
+def _finding(
+    rule: str, message: str, line: int | None = None, severity: Severity | None = None
+) -> Finding:
+    return Finding(rule=rule, severity=severity or RULE_SEVERITIES[rule], message=message, line=line)
 
 
 def _fold(text: str) -> str:

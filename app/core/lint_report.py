@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core.card import Finding
-from app.core.lint import lint_card
+from app.core.card import Finding, body_start_line
+from app.core.lint import SyntaxChecker, lint_card
 from app.core.plan import Plan, PlanIssue, load_plan
 from app.core.prompt import build_request
 from app.core.store import CardStore, card_state
+from app.errors import CardsmithError
+from app.core.syntax import lint_syntax
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,11 @@ class CardReport:
     file: str
     state: str
     findings: tuple[Finding, ...]
+    body_line: int = 1
+    """The file line where the body starts: finding lines count from the body, editors from the file."""
+
+    def file_line(self, finding: Finding) -> int | None:
+        return None if finding.line is None else finding.line + self.body_line - 1
 
 
 @dataclass
@@ -52,7 +59,7 @@ class LintReport:
             return out
         for card in self.cards:
             for f in card.findings:
-                where = f"{card.file}:{f.line}" if f.line else card.file
+                where = f"{card.file}:{card.file_line(f)}" if f.line else card.file
                 out.append(f"{where}: {f.severity}: {f.rule}: {f.message}")
         out += [f"{p}" for p in self.problems]
         out += [f"orphan card (its component left the plan): {o}" for o in self.orphans]
@@ -81,7 +88,9 @@ class LintReport:
                     "component": c.component,
                     "file": c.file,
                     "state": c.state,
-                    "findings": [f.to_dict() for f in c.findings],
+                    "findings": [
+                        {**f.to_dict(), "file_line": c.file_line(f)} for f in c.findings
+                    ],
                 }
                 for c in self.cards
             ],
@@ -97,7 +106,10 @@ def _issue_line(name: str, issue: PlanIssue) -> str:
     return f"{name}:{issue.line}: {issue.severity}: {issue.message}"
 
 
-def lint_plan_and_cards(plan_path: Path, *, syntax_checker=None) -> LintReport:  # type: ignore[no-untyped-def]
+def lint_plan_and_cards(
+    plan_path: Path, *, syntax_checker: SyntaxChecker | None = lint_syntax
+) -> LintReport:
+    """Lint the plan and its cards; ``syntax_checker=None`` leaves the code's syntax unchecked."""
     plan = load_plan(plan_path)
     report = LintReport(plan_path, plan)
     if plan.errors:
@@ -114,5 +126,14 @@ def lint_plan_and_cards(plan_path: Path, *, syntax_checker=None) -> LintReport: 
         findings = lint_card(card.body, plan.contract_for(component), syntax_checker=syntax_checker)
         state = card_state(card, build_request(plan, component).sha256())
         rel = f"{store.folder.name}/{card.path.name}"
-        report.cards.append(CardReport(component.name, rel, state.value, tuple(findings)))
+        report.cards.append(
+            CardReport(component.name, rel, state.value, tuple(findings), _body_line(card.path))
+        )
     return report
+
+
+def _body_line(path: Path) -> int:
+    try:
+        return body_start_line(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, CardsmithError):
+        return 1

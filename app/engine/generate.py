@@ -8,20 +8,25 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import inspect
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Awaitable, Callable
 
 from app.core.card import CardMeta, Finding, body_sha256, normalize_body
+from app.core.history import record_version
 from app.core.lint import lint_card, unwrap_markdown_fence
 from app.core.plan import Component, Plan
 from app.core.pricing import cost_usd
 from app.core.prompt import CardRequest, build_request
 from app.core.store import CardState, CardStore, StoreSnapshot, card_state
+from app.core.syntax import lint_syntax
 from app.engine.events import Done, Event, RunTotals
 from app.engine.provider import Provider
 from app.engine.runner import Job, RunOptions, Runner
-from app.errors import UsageError
+from app.errors import StoreError, UsageError
+
+log = logging.getLogger(__name__)
 
 SENT_STATES = frozenset({CardState.MISSING, CardState.STALE})
 
@@ -35,6 +40,8 @@ class GenerateOptions:
     """None: the plan's ``concurrency``."""
     model: str | None = None
     """None: the plan's ``model``."""
+    max_tokens: int | None = None
+    """None: the plan's ``max_tokens`` (the window's settings may override it)."""
     stall_timeout_s: float = 60.0
     max_attempts: int = 4
     seed: int | None = None
@@ -82,6 +89,8 @@ def plan_generation(
     planned: list[PlannedCard] = []
     for component in select_components(plan, options.only):
         request = build_request(plan, component, model=options.model)
+        if options.max_tokens is not None:
+            request = replace(request, max_tokens=options.max_tokens)
         state = card_state(snapshot.card(component), request.sha256())
         if state is CardState.LOCKED:
             send = False
@@ -169,7 +178,7 @@ class Generation:
     async def _save(self, planned: PlannedCard, done: Done) -> CardSaved:
         assert self.snapshot is not None
         body = normalize_body(unwrap_markdown_fence(done.text))
-        findings = tuple(lint_card(body, self.plan.contract_for(planned.component)))
+        findings = tuple(lint_card(body, self.plan.contract_for(planned.component), syntax_checker=lint_syntax))
         meta = CardMeta(
             component=planned.component.name,
             model=done.model or planned.request.model,
@@ -184,6 +193,16 @@ class Generation:
             findings=findings,
         )
         # Disk writes leave the event loop so that eight streams keep flowing in the window.
-        path = await asyncio.to_thread(self.store.write_card, self.snapshot, meta, body)
+        path = await asyncio.to_thread(self._write, meta, body)
         return CardSaved(planned.component.name, path, findings)
+
+    def _write(self, meta: CardMeta, body: str) -> Path:
+        assert self.snapshot is not None
+        path = self.store.write_card(self.snapshot, meta, body)
+        try:
+            record_version(self.store.folder, path.stem, meta, body, "generated")
+        except StoreError as exc:
+            # History is a convenience: a card that was written must not fail over its copy.
+            log.warning("%s", exc.message)
+        return path
 

@@ -17,7 +17,27 @@ def main(argv: Sequence[str]) -> int:
         return 2
     app, _loop = create_application([sys.argv[0]])
     from app.ui.main_window import MainWindow
+    from app.ui.recovery import install_termination_handler
+    from app.ui.window_state import remember_window_state
 
+    # Before the window: from here on SIGTERM/SIGINT end the app keeping unsaved edits, lock released.
+    termination = install_termination_handler(app)
     window = MainWindow(plan)
+    if termination is not None:
+        termination.window = window
+    remember_window_state(window)
+    if plan is None:
+        window.recovery.offer()  # an untitled plan's edits from a session that did not close
     window.show()
-    return int(app.exec())
+    code = int(app.exec())
+    dispose(window)
+    return code
+
+
+def dispose(window: object) -> None:
+    """Destroy the window's C++ side now, children in Qt's order (the preview's page before its
+    profile). Left to interpreter shutdown, wrappers die in any order and WebEngine can crash."""
+    import shiboken6
+
+    if shiboken6.isValid(window):
+        shiboken6.delete(window)

@@ -12,13 +12,14 @@ import bisect
 from pathlib import Path
 from typing import Callable, Literal
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +31,7 @@ from app.engine.generate import GenerateOptions, plan_generation
 from app.engine.progress import CardProgress
 from app.errors import CardsmithError, KeyMissingError
 from app.ui.banner import Banner
+from app.ui.card_actions import CardActions
 from app.ui.document import PlanDocument
 from app.ui.editor import IssueList, PlanEditor
 from app.ui.generation_panel import GenerationPanel
@@ -38,6 +40,13 @@ from app.ui.outline import OutlineRow, OutlineView
 from app.ui.preview import PreviewCard, PreviewView
 from app.ui.run_controller import RunController, warm_up
 from app.ui.providers import default_provider_factory
+from app.settings import Settings, load_settings
+from app.ui.export_dialog import ExportDialog, open_export_dialog
+from app.ui.settings_dialog import apply_settings, generate_options, open_settings_dialog
+from app.ui.file_watch import PlanWatcher
+from app.ui.instance_lock import InstanceLock
+from app.ui.plan_files import PlanFiles
+from app.ui.recovery import Autosaver
 
 Answer = Literal["save", "discard", "cancel"]
 REPARSE_DELAY_MS = 250
@@ -45,6 +54,10 @@ RUN_STATES = ("queued", "waiting", "streaming", "retrying", "failed", "cancelled
 
 
 class MainWindow(QMainWindow):
+    plan_opened = Signal(object)  # Path: a plan was read into the editor (open, reload)
+    plan_saved = Signal(object)  # Path: the writer's Save / Save As wrote it
+    closing = Signal()  # the close was accepted (edits saved or discarded)
+
     def __init__(
         self,
         plan_path: Path | None = None,
@@ -59,6 +72,7 @@ class MainWindow(QMainWindow):
         self._line_starts: list[int] = []
         self._closing = False
         self.ask_unsaved: Callable[[], Answer] = self._ask_unsaved
+        self.settings: Settings = load_settings()
 
         self.banner = Banner()
         self.editor = PlanEditor()
@@ -68,12 +82,20 @@ class MainWindow(QMainWindow):
         self.panel = GenerationPanel()
         self.preview = PreviewView()
         self.controller = RunController(provider_factory or default_provider_factory, self)
+        self.cards = CardActions(self)  # the Card tab, F8 / Shift+F8, orphan cards
         self._reparse = QTimer(self, singleShot=True, interval=REPARSE_DELAY_MS)
         self._reparse.timeout.connect(self.refresh)
         self._build_layout()
         self._build_actions()
         self._connect()
+        apply_settings(self, self.settings)
         self.resize(1400, 860)
+        # The writer's work is safe: autosave/recovery, files changed on disk, a second window,
+        # recent plans, drag and drop, a new plan from the example (they hear plan_opened).
+        self.recovery = Autosaver(self)
+        self.file_watch = PlanWatcher(self)
+        self.instance_lock = InstanceLock(self)
+        self.plan_files = PlanFiles(self)
         if plan_path is not None:
             self.open_plan(Path(plan_path))
         else:
@@ -93,7 +115,10 @@ class MainWindow(QMainWindow):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.panel)
+        self.middle = QTabWidget()
+        self.middle.addTab(self.panel, "Run")
+        self.middle.addTab(self.cards.page, "Card")
+        self.splitter.addWidget(self.middle)
         self.splitter.addWidget(self.preview)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -144,9 +169,12 @@ class MainWindow(QMainWindow):
         edit_menu = menus.addMenu("&Edit")
         edit_menu.addAction(self.act_undo)
         edit_menu.addAction(self.act_redo)
+        self.act_settings = self._action("Se&ttings…", lambda: open_settings_dialog(self), std.Preferences)
+        edit_menu.addAction(self.act_settings)
         run_menu = menus.addMenu("&Run")
         for a in (self.act_generate, self.act_cancel, self.act_retry, self.act_regenerate):
             run_menu.addAction(a)
+        self.cards.add_menu(menus)
 
     def _connect(self) -> None:
         self.editor.textChanged.connect(self._reparse.start)
@@ -184,6 +212,7 @@ class MainWindow(QMainWindow):
         self.refresh()
         self._update_title()
         self.statusBar().showMessage(f"Opened {path}", 4000)
+        self.plan_opened.emit(document.path)
         return True
 
     def plan_text(self) -> str:
@@ -201,6 +230,7 @@ class MainWindow(QMainWindow):
         if not self.controller.running:
             self._refresh_panel()
         self.preview.set_cards([self._preview_card(c.key) for c in self.plan.components])
+        self.cards.refresh()
 
     def _refresh_panel(self) -> None:
         """Idle rows show the card's state; a card the last run finished keeps its run details
@@ -223,7 +253,7 @@ class MainWindow(QMainWindow):
             return
         if self.snapshot is None:
             self.snapshot = CardStore(self.document.path).load(self.plan)
-        planned = plan_generation(self.plan, self.snapshot, GenerateOptions())
+        planned = plan_generation(self.plan, self.snapshot, generate_options(self.settings, GenerateOptions()))
         self.states = {p.component.key: p.state.value for p in planned}
         for name, card in self.controller.progress.cards.items():
             key = name.casefold()
@@ -251,6 +281,7 @@ class MainWindow(QMainWindow):
             return
         self.editor.go_to_line(component.line)
         self.preview.scroll_to(key)
+        self.cards.show(key)
 
     def _follow_cursor(self) -> None:
         if not self._line_starts:
@@ -258,6 +289,7 @@ class MainWindow(QMainWindow):
         index = bisect.bisect_right(self._line_starts, self.editor.current_line()) - 1
         if 0 <= index < len(self.plan.components):
             self.outline.select(self.plan.components[index].key)
+            self.cards.show(self.plan.components[index].key)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -272,6 +304,7 @@ class MainWindow(QMainWindow):
         self._start(GenerateOptions(only=tuple(failed), concurrency=self.panel.concurrency_spin.value()))
 
     def regenerate(self, names: list[str]) -> None:
+        self.cards.flush()  # an edit still being typed counts as an edit below
         if not names:
             self.statusBar().showMessage("Select the cards to regenerate first", 4000)
             return
@@ -294,6 +327,7 @@ class MainWindow(QMainWindow):
     def _start(self, options: GenerateOptions) -> None:
         if self.controller.running:
             return
+        self.cards.flush()  # the run must see the writer's edit on disk, so it keeps it
         if self.plan.errors:
             first = self.plan.errors[0]
             self.banner.show_message(f"Fix the plan first: line {first.line}: {first.message}")
@@ -302,8 +336,10 @@ class MainWindow(QMainWindow):
         if self.document.path is None:
             self.banner.show_message("Save the plan first: its cards are stored beside it.")
             return
+        if self.plan_files.read_only(self.document.path):  # a run would write the bundled cards
+            return
         try:
-            planned = self.controller.start(self.document.path, self.plan, options)
+            planned = self.controller.start(self.document.path, self.plan, generate_options(self.settings, options))
         except KeyMissingError as exc:
             self.banner.show_message(
                 f"Cannot generate: {exc.message}. Set ANTHROPIC_API_KEY before starting"
@@ -375,7 +411,7 @@ class MainWindow(QMainWindow):
             self.open_plan(Path(path))
 
     def save(self) -> bool:
-        if self.document.path is None:
+        if self.document.path is None or self.plan_files.read_only(self.document.path):
             return self.save_as()
         return self._save_to(self.document.path)
 
@@ -384,6 +420,8 @@ class MainWindow(QMainWindow):
         return bool(path) and self._save_to(Path(path))
 
     def _save_to(self, path: Path) -> bool:
+        if self.plan_files.read_only(path):  # the bundled example is never written in place
+            return False
         try:
             self.document.save(self.plan_text(), path)
         except CardsmithError as exc:
@@ -393,15 +431,14 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._reload_cards()
         self.statusBar().showMessage(f"Saved {path}", 4000)
+        self.plan_saved.emit(self.document.path)
         return True
 
-    def export_dialog(self) -> None:
+    def export_dialog(self) -> ExportDialog | None:
         if self.document.path is None or self.snapshot is None or not self.snapshot.cards:
             self.banner.show_message("Nothing to export yet: generate some cards first.")
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Export cards to folder")
-        if folder:
-            self.export_to(Path(folder))
+            return None
+        return open_export_dialog(self, self.plan, self.snapshot, self.document.path)
 
     def export_to(self, folder: Path, fmt: str = "folder") -> None:
         from app.core.export import export_bundle
@@ -456,4 +493,5 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._closing = True
+        self.closing.emit()
         event.accept()

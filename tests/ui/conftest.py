@@ -8,7 +8,7 @@ and awaited with ``qtbot.waitUntil(task.done)`` (see ``run_task``).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Coroutine, TypeVar
+from typing import Any, Coroutine, Iterator, TypeVar
 
 import pytest
 
@@ -32,6 +32,31 @@ def qloop(qapp: Any) -> asyncio.AbstractEventLoop:
 def _current_loop(qloop: asyncio.AbstractEventLoop) -> None:
     # pytest-asyncio's async tests replace the current loop; GUI tests always get the Qt one back.
     asyncio.set_event_loop(qloop)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sdk_imported() -> None:
+    # The window imports the SDK in a thread after it shows; an import still running while a test
+    # tears its window down has crashed the interpreter. Importing it once up front avoids that.
+    import anthropic  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _destroy_windows(qapp: Any) -> Iterator[None]:
+    """Each test's top-level widgets are destroyed after it, not at interpreter exit, where
+    wrappers die in any order and WebEngine segfaults (exit 139 after all tests passed)."""
+    yield
+    import shiboken6
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.main_window import MainWindow
+
+    # Only windows: module-scoped fixtures (one preview for a whole file) must outlive a test.
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow) and shiboken6.isValid(widget):
+            widget.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+            shiboken6.delete(widget)
+    qapp.processEvents()
 
 
 @pytest.fixture
