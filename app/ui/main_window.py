@@ -440,20 +440,6 @@ class MainWindow(QMainWindow):
             return None
         return open_export_dialog(self, self.plan, self.snapshot, self.document.path)
 
-    def export_to(self, folder: Path, fmt: str = "folder") -> None:
-        from app.core.export import export_bundle
-
-        assert self.snapshot is not None
-        try:
-            result = export_bundle(self.plan, self.snapshot, folder, fmt=fmt)  # type: ignore[arg-type]
-        except CardsmithError as exc:
-            self.banner.show_message(exc.message)
-            return
-        self.statusBar().showMessage(
-            f"Exported to {result.out_dir}: {len(result.written)} written, "
-            f"{len(result.unchanged)} unchanged, {len(result.removed)} removed", 8000
-        )
-
     # -- window -------------------------------------------------------------------------------
 
     def _update_title(self, *_args: object) -> None:
