@@ -44,11 +44,11 @@ def set_session_key(key: str | None) -> None:
     _session_key = key or None
 
 
-class KeyringTimeout(Exception):
+class KeyringTimeout(TimeoutError):
     """The keyring backend did not answer in time."""
 
 
-def _run_with_timeout(fn: Callable[[], T], timeout_s: float) -> T:
+def run_with_timeout(fn: Callable[[], T], timeout_s: float) -> T:
     """Run a keyring call in a daemon thread: a hung backend must not hang the app, nor its exit
     (a ThreadPoolExecutor's workers are joined at interpreter exit)."""
     box: dict[str, object] = {}
@@ -82,7 +82,7 @@ def lookup_key(*, timeout_s: float = 3.0) -> KeyLookup:
     if _session_key:
         return KeyLookup(_session_key, "session")
     try:
-        stored = _run_with_timeout(_keyring_get, timeout_s)
+        stored = run_with_timeout(_keyring_get, timeout_s)
     except KeyringTimeout:
         return KeyLookup(None, "none", "the system keyring did not answer in time")
     except Exception as exc:  # NoKeyringError, a locked or broken backend: all mean "no key stored"
@@ -102,7 +102,7 @@ def store_key(key: str, *, timeout_s: float = 3.0) -> None:
     # A plaintext backend would put the key in a file: refuse it outright.
     if type(backend).__module__.startswith("keyrings.alt"):
         raise RuntimeError("refusing to store the API key with a plaintext keyring backend")
-    _run_with_timeout(lambda: keyring.set_password(KEYRING_SERVICE, KEYRING_USER, key), timeout_s)
+    run_with_timeout(lambda: keyring.set_password(KEYRING_SERVICE, KEYRING_USER, key), timeout_s)
 
 
 def delete_key(*, timeout_s: float = 3.0) -> None:
@@ -114,7 +114,7 @@ def delete_key(*, timeout_s: float = 3.0) -> None:
         except keyring.errors.PasswordDeleteError:
             pass
 
-    _run_with_timeout(_delete, timeout_s)
+    run_with_timeout(_delete, timeout_s)
 
 
 MISSING_KEY_HELP = (

@@ -1,4 +1,4 @@
-"""The command line: lint, export, estimate and generate over the same core and engine as the window."""
+"""The command line: lint, export, estimate, generate and history, over the core and engine of the window."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from app.errors import CardsmithError, PlanError, UsageError
 if TYPE_CHECKING:
     from app.core.plan import Plan
 
-SUBCOMMANDS = ("generate", "lint", "export", "estimate")
+SUBCOMMANDS = ("generate", "lint", "export", "estimate", "history")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="retry a stream that sends nothing for this long (default 60)")
     gen.add_argument("--max-attempts", type=int, default=4, metavar="N",
                      help="requests per card at most, retries included (default 4)")
+    gen.add_argument("--repairs", type=int, default=1, metavar="N",
+                     help="follow-up requests per card that breaks the contract (default 1, 0 = off)")
     gen.add_argument("--debug", action="store_true", help="show tracebacks")
 
     lint = sub.add_parser("lint", help="plan errors and card-contract findings")
@@ -70,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--exact", action="store_true",
                      help="ask the API's free token-counting endpoint (needs a key)")
     est.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    hist = sub.add_parser("history", help="the recorded versions of one card")
+    hist.add_argument("plan", type=Path, metavar="PLAN")
+    hist.add_argument("name", metavar="NAME", help="the component whose card it is")
+    hist.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    hist.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
 
@@ -189,10 +197,26 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--concurrency must be between 1 and 16, not {args.concurrency}")
     if args.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1, not {args.max_attempts}")
+    if not 0 <= args.repairs <= 5:
+        raise UsageError(f"--repairs must be between 0 and 5, not {args.repairs}")
     if not args.stall_timeout > 0:
         raise UsageError(f"--stall-timeout must be positive, not {args.stall_timeout}")
     plan = load_checked_plan(args.plan, err)
     return run_generate(args, plan, out, err)
+
+
+def _cmd_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from app.core.history_report import card_history
+
+    plan = load_checked_plan(args.plan, err)
+    report = card_history(args.plan, plan, args.name)
+    if args.json:
+        json.dump(report.to_json(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        for line in report.lines():
+            print(line, file=out)
+    return EXIT_OK
 
 
 _HANDLERS = {
@@ -200,4 +224,5 @@ _HANDLERS = {
     "lint": _cmd_lint,
     "export": _cmd_export,
     "estimate": _cmd_estimate,
+    "history": _cmd_history,
 }

@@ -34,6 +34,7 @@ MAX_TOKENS_RANGE = (64, 64000)
 COLUMN_RANGE = (200, 2000)
 STALL_TIMEOUT_RANGE = (1.0, 3600.0)
 MAX_ATTEMPTS_RANGE = (1, 20)
+REPAIRS_RANGE = (0, 5)
 MAX_MODEL_CHARS = 200
 
 # Anthropic keys start with "sk-ant-"; other "sk-" tokens of that length are keys of
@@ -56,6 +57,8 @@ class Settings:
     """None: the plan's max_tokens."""
     stall_timeout_s: float = 60.0
     max_attempts: int = 4
+    repairs: int = 1
+    """Repair requests per card that breaks the contract; 0 = off."""
     column_px: int = 400
     theme: Theme = "auto"
     recent_files: list[str] = field(default_factory=list)
@@ -108,6 +111,7 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
         max_tokens=_int_in(data.get("max_tokens"), MAX_TOKENS_RANGE, None),
         stall_timeout_s=_float_in(data.get("stall_timeout_s"), STALL_TIMEOUT_RANGE, defaults.stall_timeout_s),
         max_attempts=_int_in(data.get("max_attempts"), MAX_ATTEMPTS_RANGE, defaults.max_attempts),  # type: ignore[arg-type]
+        repairs=_int_in(data.get("repairs"), REPAIRS_RANGE, defaults.repairs),  # type: ignore[arg-type]
         column_px=_int_in(data.get("column_px"), COLUMN_RANGE, defaults.column_px),  # type: ignore[arg-type]
         theme=data.get("theme") if data.get("theme") in THEMES else defaults.theme,  # type: ignore[arg-type]
         recent_files=_recent(data.get("recent_files")),

@@ -97,6 +97,7 @@ class _Reporter:
 
     def on_event(self, event: object) -> None:
         if isinstance(event, CardSaved):
+            self.progress.apply(event)
             errors = sum(1 for f in event.findings if f.severity == "error")
             if errors:
                 self.saved_with_errors += 1
@@ -110,7 +111,7 @@ class _Reporter:
             return
         if self._rich is not None:
             self._update_rich(card.name, card)
-        elif isinstance(event, (ev.Retrying, ev.Done, ev.Failed)):
+        elif isinstance(event, (ev.Retrying, ev.Repairing, ev.Done, ev.Failed)):
             self._line(f"[{self.progress.done}/{self.total}] {card.name}: {card.label()}")
         self._refresh_overall()
 
@@ -143,6 +144,7 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
         model=args.model,
         stall_timeout_s=args.stall_timeout,
         max_attempts=args.max_attempts,
+        repairs=args.repairs,
     )
     reporter = _Reporter(err)
     generation = Generation(args.plan, plan, provider=None, options=options,

@@ -37,6 +37,7 @@ QT_FREE_MODULES = [
     "app.core.lint_report",
     "app.core.syntax",
     "app.core.history",
+    "app.core.history_report",
     "app.settings",
     "app.core.prompt",
     "app.core.render",

@@ -225,10 +225,11 @@ def test_unknown_only_name_is_exit_2_before_anything_is_sent(
 def test_hostile_card_is_stored_as_text_and_flagged_by_lint(
     api: FakeMessagesAPI, tmp_path: Path
 ) -> None:
-    api.script("Component 01", "hostile")
+    api.script("Component 01", "hostile", "hostile")  # the repair is no better: kept as it was
     plan = write_plan(tmp_path, 1)
     result = run_cli("generate", plan)
     assert result.code == 1 and "lint errors" in result.err
+    assert len(api.requests_for("Component 01")) == 2
     lint = run_cli("lint", plan)
     assert lint.code == 1 and "raw-html" in lint.out
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Iterable
 
+from app.core.card import Finding
 from app.core.contract import LANGUAGE_ALIASES, WHY_HEADING, CardContract, canonical_language
 from app.core.plan import Component, Plan
 
@@ -116,4 +118,40 @@ def build_request(plan: Plan, component: Component, *, model: str | None = None)
         system=build_system_prompt(plan, contract),
         messages=(("user", build_user_message(component)),),
         max_tokens=plan.settings.max_tokens,
+    )
+
+
+REPAIR_INTRO = "Your card breaks the card contract. Lint found these errors:"
+REPAIR_ASK = (
+    "Rewrite the card so that it keeps every rule of the contract. Answer with the corrected "
+    "card only: no preamble, no explanation of the changes, no outer ``` fence."
+)
+
+
+def finding_line(finding: Finding) -> str:
+    """One finding as the model reads it: ``[code-lines] line 5: 18 code lines; at most 15``."""
+    where = f" line {finding.line}:" if finding.line is not None else ""
+    return f"[{finding.rule}]{where} {finding.message}"
+
+
+def build_repair_request(
+    request: CardRequest, previous_answer: str, findings: Iterable[Finding]
+) -> CardRequest:
+    """The same conversation, one turn further: the model's own answer, then its error findings.
+
+    Only error-level findings are listed (warnings never justify a repair). The returned
+    request's hash is NOT the card's request hash: the stored card keeps the component's own
+    request hash, so that a repair never changes staleness.
+    """
+    errors = [f for f in findings if f.severity == "error"]
+    if not errors:
+        raise ValueError("a repair request needs at least one error-level finding")
+    listing = "\n".join(f"- {finding_line(f)}" for f in errors)
+    ask = f"{REPAIR_INTRO}\n{listing}\n\n{REPAIR_ASK}"
+    return CardRequest(
+        component=request.component,
+        model=request.model,
+        system=request.system,
+        messages=(*request.messages, ("assistant", previous_answer), ("user", ask)),
+        max_tokens=request.max_tokens,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+from app.core.card import Finding
 from app.engine.provider import FaultKind
 
 
@@ -54,6 +55,20 @@ class Retrying:
 
 
 @dataclass(frozen=True)
+class Repairing:
+    """The card's answer broke the contract; repair ``round`` (1-based) is about to be sent.
+
+    The repair's own ``Started``/``Delta``/``Retrying`` events follow; the card still ends with
+    exactly one terminal event, whose tokens and cost cover every request of the card.
+    """
+
+    component: str
+    round: int
+    findings: tuple[Finding, ...]
+    """The error-level findings the repair request lists."""
+
+
+@dataclass(frozen=True)
 class Done:
     """The card's answer is complete (it still has to be linted and stored)."""
 
@@ -68,6 +83,9 @@ class Done:
     duration_s: float
     """From the card's first ``Started`` to done, retries and waits included."""
     attempts: int
+    answers: tuple[str, ...] = ()
+    """Every complete answer in order, the first one and then each repair's; empty when the card
+    needed no repair (``text`` is then the only answer). ``text`` is the last one."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +165,7 @@ class RunFinished:
     totals: RunTotals
 
 
-CardEvent = Union[Queued, Started, Delta, Retrying, Done, Failed, Cancelled, NotRun]
+CardEvent = Union[Queued, Started, Delta, Retrying, Repairing, Done, Failed, Cancelled, NotRun]
 TerminalEvent = Union[Done, Failed, Cancelled, NotRun]
 RunEvent = Union[ConcurrencyChanged, RunStopped, RunFinished]
 Event = Union[
@@ -155,6 +173,7 @@ Event = Union[
     Started,
     Delta,
     Retrying,
+    Repairing,
     Done,
     Failed,
     Cancelled,

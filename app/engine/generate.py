@@ -1,4 +1,4 @@
-"""One generation run over a plan: decide what to send, run it, lint and store each finished card.
+"""One generation run over a plan: decide what to send, run it, lint, repair and store each card.
 
 Both the command line and the window call this; neither has its own copy of these rules.
 """
@@ -15,15 +15,15 @@ from typing import Awaitable, Callable
 
 from app.core.card import CardMeta, Finding, body_sha256, normalize_body
 from app.core.history import record_version
-from app.core.lint import lint_card, unwrap_markdown_fence
+from app.core.lint import error_count, lint_card, unwrap_markdown_fence
 from app.core.plan import Component, Plan
 from app.core.pricing import cost_usd
-from app.core.prompt import CardRequest, build_request
+from app.core.prompt import CardRequest, build_repair_request, build_request
 from app.core.store import CardState, CardStore, StoreSnapshot, card_state
 from app.core.syntax import lint_syntax
 from app.engine.events import Done, Event, RunTotals
 from app.engine.provider import Provider
-from app.engine.runner import Job, RunOptions, Runner
+from app.engine.runner import FollowUp, Job, RunOptions, Runner
 from app.errors import StoreError, UsageError
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,12 @@ class GenerateOptions:
     stall_timeout_s: float = 60.0
     max_attempts: int = 4
     seed: int | None = None
+    repairs: int = 1
+    """Repair requests per card at most when its answer has lint errors; 0 turns repair off."""
+
+    def __post_init__(self) -> None:
+        if self.repairs < 0:
+            raise UsageError(f"repairs must be 0 or more (got {self.repairs})")
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class CardSaved:
     component: str
     path: Path
     findings: tuple[Finding, ...]
+    repaired: bool = False
+    """The stored body is a repair's answer (it linted better than the first one)."""
 
 
 GenerationEvent = Event | CardSaved
@@ -154,13 +162,16 @@ class Generation:
 
         async def forward(event: Event) -> None:
             if isinstance(event, Done):
-                saved = await self._save(by_name[event.component], event)
-                await self._emit(event)
+                kept, saved = await self._save(by_name[event.component], event)
+                await self._emit(replace(event, text=kept) if kept != event.text else event)
                 await self._emit(saved)
             else:
                 await self._emit(event)
 
-        self._runner = Runner(self.provider, jobs, run_options, forward, cost_fn=cost_usd)
+        follow_up = self._follow_up if self.options.repairs > 0 else None
+        self._runner = Runner(
+            self.provider, jobs, run_options, forward, cost_fn=cost_usd, follow_up=follow_up
+        )
         if self._cancel_requested:
             self._runner.cancel()
         return await self._runner.run()
@@ -175,10 +186,38 @@ class Generation:
         if inspect.isawaitable(result):
             await result
 
-    async def _save(self, planned: PlannedCard, done: Done) -> CardSaved:
+    def _lint(self, component: Component, answer: str) -> tuple[str, tuple[Finding, ...]]:
+        """The body an answer is stored as, and its findings."""
+        body = normalize_body(unwrap_markdown_fence(answer))
+        contract = self.plan.contract_for(component)
+        return body, tuple(lint_card(body, contract, syntax_checker=lint_syntax))
+
+    def _follow_up(self, job: Job, request: CardRequest, answer: str, done_so_far: int) -> FollowUp | None:
+        """A repair request when the answer has error-level findings; warnings never cause one."""
+        planned = next((p for p in self.planned if p.component.name == job.component), None)
+        if planned is None or done_so_far >= self.options.repairs or not answer.strip():
+            return None
+        _, findings = self._lint(planned.component, answer)
+        errors = tuple(f for f in findings if f.severity == "error")
+        if not errors:
+            return None
+        return FollowUp(build_repair_request(request, answer, errors), errors)
+
+    def _pick(self, component: Component, done: Done) -> tuple[int, list[tuple[str, tuple[Finding, ...]]]]:
+        """Index of the answer to keep: a repair only wins with fewer errors (a tie keeps the
+        earlier one, which the writer's request produced directly)."""
+        linted = [self._lint(component, answer) for answer in (done.answers or (done.text,))]
+        best = 0
+        for i in range(1, len(linted)):
+            if error_count(linted[i][1]) < error_count(linted[best][1]):
+                best = i
+        return best, linted
+
+    async def _save(self, planned: PlannedCard, done: Done) -> tuple[str, CardSaved]:
+        """Store the best answer; returns its raw text and the ``CardSaved`` event."""
         assert self.snapshot is not None
-        body = normalize_body(unwrap_markdown_fence(done.text))
-        findings = tuple(lint_card(body, self.plan.contract_for(planned.component), syntax_checker=lint_syntax))
+        best, linted = self._pick(planned.component, done)
+        body, findings = linted[best]
         meta = CardMeta(
             component=planned.component.name,
             model=done.model or planned.request.model,
@@ -186,21 +225,31 @@ class Generation:
             output_tokens=done.output_tokens,
             cost_usd=done.cost_usd,
             duration_s=round(done.duration_s, 3),
+            # The card answers the component's own request, repaired or not: staleness must not
+            # depend on whether a repair was needed.
             request_sha256=planned.request.sha256(),
             body_sha256=body_sha256(body),
             generated_at=utc_now_iso(),
             locked=False,
             findings=findings,
         )
+        versions: list[tuple[CardMeta, str, str]] = []
+        if best > 0:
+            first_body, first_findings = linted[0]
+            first_meta = replace(meta, body_sha256=body_sha256(first_body), findings=first_findings)
+            versions.append((first_meta, first_body, "generated"))
+        versions.append((meta, body, "repaired" if best > 0 else "generated"))
         # Disk writes leave the event loop so that eight streams keep flowing in the window.
-        path = await asyncio.to_thread(self._write, meta, body)
-        return CardSaved(planned.component.name, path, findings)
+        path = await asyncio.to_thread(self._write, meta, body, versions)
+        answers = done.answers or (done.text,)
+        return answers[best], CardSaved(planned.component.name, path, findings, repaired=best > 0)
 
-    def _write(self, meta: CardMeta, body: str) -> Path:
+    def _write(self, meta: CardMeta, body: str, versions: list[tuple[CardMeta, str, str]]) -> Path:
         assert self.snapshot is not None
         path = self.store.write_card(self.snapshot, meta, body)
         try:
-            record_version(self.store.folder, path.stem, meta, body, "generated")
+            for version_meta, version_body, kind in versions:
+                record_version(self.store.folder, path.stem, version_meta, version_body, kind)  # type: ignore[arg-type]
         except StoreError as exc:
             # History is a convenience: a card that was written must not fail over its copy.
             log.warning("%s", exc.message)

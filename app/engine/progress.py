@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from app.engine import events as ev
+from app.engine.generate import CardSaved
 from app.engine.provider import FaultKind
 
 # Rough bar length for a card while it streams: a typical card is ~400 output tokens.
@@ -18,8 +19,8 @@ EXPECTED_OUTPUT_TOKENS = 450
 class CardProgress:
     name: str
     state: str = "queued"
-    """queued, waiting, streaming, retrying, done, failed, cancelled, not run, (and, from the
-    store: stale, edited, locked, up to date)."""
+    """queued, waiting, streaming, retrying, repairing, done, failed, cancelled, not run, (and,
+    from the store: stale, edited, locked, up to date)."""
     attempt: int = 0
     max_attempts: int = 0
     tokens: int = 0
@@ -28,6 +29,12 @@ class CardProgress:
     cost_usd: float | None = None
     duration_s: float = 0.0
     expected_tokens: int = EXPECTED_OUTPUT_TOKENS
+    repair_round: int = 0
+    """The repair being sent (1-based); 0 while the card's first request runs."""
+    repair_errors: int = 0
+    """How many lint errors the repair asks the model to fix."""
+    repaired: bool = False
+    """The stored card is a repair's answer."""
 
     @property
     def finished(self) -> bool:
@@ -43,6 +50,13 @@ class CardProgress:
         return min(0.97, self.tokens / max(1, self.expected_tokens))
 
     def label(self) -> str:
+        if self.state == "repairing":
+            what = "repairing" if self.repair_round <= 1 else f"repairing (round {self.repair_round})"
+            if self.tokens == 0:
+                errors = "1 lint error" if self.repair_errors == 1 else f"{self.repair_errors} lint errors"
+                return f"{what} · {errors}"
+            attempt = f", attempt {self.attempt}/{self.max_attempts}" if self.attempt > 1 else ""
+            return f"{what} · {self.tokens} tok{attempt}"
         if self.state == "streaming" and self.tokens == 0:
             attempt = f" (attempt {self.attempt}/{self.max_attempts})" if self.attempt > 1 else ""
             return f"waiting for the first token{attempt}"
@@ -55,7 +69,8 @@ class CardProgress:
                 f" · waiting {self.wait_s:.1f} s"
             )
         if self.state == "done":
-            return f"done · {self.tokens} tok · {self.duration_s:.1f} s"
+            repaired = " · repaired" if self.repaired else ""
+            return f"done · {self.tokens} tok · {self.duration_s:.1f} s{repaired}"
         if self.state in ("failed", "not run", "cancelled") and self.reason:
             return f"{self.state} · {self.reason}"
         return self.state
@@ -93,13 +108,20 @@ class RunProgress:
         if name is None:
             return None
         card = self.cards.setdefault(name, CardProgress(name))
+        # A repair streams like any request, but the card reads "repairing" until it is done.
+        streaming = "repairing" if card.repair_round else "streaming"
         if isinstance(event, ev.Queued):
-            card.state = "queued"
+            card.state, card.repair_round, card.repaired = "queued", 0, False
         elif isinstance(event, ev.Started):
-            card.state, card.attempt, card.max_attempts = "streaming", event.attempt, event.max_attempts
+            card.state, card.attempt, card.max_attempts = streaming, event.attempt, event.max_attempts
             card.tokens, card.reason = 0, ""
         elif isinstance(event, ev.Delta):
-            card.state, card.tokens = "streaming", event.output_tokens
+            card.state, card.tokens = streaming, event.output_tokens
+        elif isinstance(event, ev.Repairing):
+            card.state, card.repair_round, card.tokens, card.reason = "repairing", event.round, 0, ""
+            card.repair_errors = len(event.findings)
+        elif isinstance(event, CardSaved):
+            card.repaired = event.repaired
         elif isinstance(event, ev.Retrying):
             card.state, card.attempt, card.max_attempts = "retrying", event.attempt, event.max_attempts
             card.reason, card.wait_s = event.reason, event.wait_s
@@ -135,6 +157,11 @@ class RunProgress:
         return self.count("done")
 
     @property
+    def repaired(self) -> int:
+        """Cards stored with a repair's answer."""
+        return sum(1 for c in self.cards.values() if c.repaired)
+
+    @property
     def elapsed_s(self) -> float:
         if self.started_at is None:
             return 0.0
@@ -143,7 +170,7 @@ class RunProgress:
 
     @property
     def tokens(self) -> int:
-        streaming = sum(c.tokens for c in self.cards.values() if c.state == "streaming")
+        streaming = sum(c.tokens for c in self.cards.values() if c.state in ("streaming", "repairing"))
         return self.input_tokens + self.output_tokens + streaming
 
     @property
@@ -165,6 +192,8 @@ class RunProgress:
             n = self.count(state)
             if n:
                 parts.append(f"{n} {state}")
+        if self.repaired:
+            parts.append(f"{self.repaired} repaired")
         parts += [
             f"{self.tokens:,} tokens",
             self.cost_text(),

@@ -3,6 +3,10 @@
 The runner owns the only retry loop (the SDK's retries are off), a stall watchdog per stream and
 an adaptive concurrency limit. A failed card never takes the others down; a refused key or an
 unreachable API stops the whole run at once; cancel stops every request promptly.
+
+A card may get follow-up requests (repairs) after its answer is complete: the ``follow_up``
+callback looks at each answer and returns the next request, or None. Follow-ups go through the
+same retry loop and the same concurrency limit, and a card still ends with one terminal event.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import AsyncIterator, Awaitable, Callable, Sequence
 
+from app.core.card import Finding
 from app.core.prompt import CardRequest
 from app.engine.events import (
     Cancelled,
@@ -26,6 +31,7 @@ from app.engine.events import (
     Failed,
     NotRun,
     Queued,
+    Repairing,
     Retrying,
     RunFinished,
     RunStopped,
@@ -63,6 +69,18 @@ class Job:
 
     component: str
     request: CardRequest
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A further request in the card's conversation (a repair), and the findings that caused it."""
+
+    request: CardRequest
+    findings: tuple[Finding, ...] = ()
+
+
+FollowUpFn = Callable[[Job, CardRequest, str, int], "Awaitable[FollowUp | None] | FollowUp | None"]
+"""(job, the request just answered, its answer, follow-ups done so far) -> the next request."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +134,11 @@ class _Card:
 
     job: Job
     attempts: int = 0
+    """Attempts of the current request (the first one, or the current follow-up)."""
+    earlier_attempts: int = 0
+    """Attempts of the requests before the current one."""
+    request: CardRequest | None = None
+    """The request being sent now; None = the job's own."""
     first_started: float | None = None
     terminal: TerminalEvent | None = None
     finishing: bool = False
@@ -126,6 +149,10 @@ class _Card:
     @property
     def component(self) -> str:
         return self.job.component
+
+    @property
+    def current_request(self) -> CardRequest:
+        return self.request if self.request is not None else self.job.request
 
 
 class Runner:
@@ -139,6 +166,7 @@ class Runner:
         on_event: EventCallback,
         *,
         cost_fn: CostFn | None = None,
+        follow_up: FollowUpFn | None = None,
         sleep: SleepFn = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -149,6 +177,7 @@ class Runner:
         self._rng = random.Random(options.seed)
         self._on_event = on_event
         self._cost_fn = cost_fn
+        self._follow_up = follow_up
         self._sleep = sleep
         self._clock = clock
         self._pending_changes: list[ConcurrencyChanged] = []
@@ -240,6 +269,8 @@ class Runner:
     async def _run_card(self, card: _Card) -> None:
         try:
             event = await self._attempts_of(card)
+            if isinstance(event, Done) and self._follow_up is not None:
+                event = await self._follow_ups(card, event)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None:
@@ -250,6 +281,61 @@ class Runner:
             event = Failed(card.component, FaultKind.OTHER, describe_exception(exc), card.attempts)
         card.finishing = True
         await self._finish(card, event)
+
+    async def _follow_ups(self, card: _Card, first: Done) -> Done:
+        """Send follow-ups while the callback asks for them; the card stays done whatever they
+        do, since its first answer is complete (a failed or cancelled repair just ends them)."""
+        answers: list[Done] = [first]
+        while True:
+            follow = await self._next_follow_up(card, answers[-1].text, len(answers) - 1)
+            if follow is None:
+                break
+            card.earlier_attempts += card.attempts
+            card.attempts, card.request = 0, follow.request
+            await self._emit(Repairing(card.component, len(answers), tuple(follow.findings)))
+            try:
+                event = await self._attempts_of(card)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    task.uncancel()
+                break
+            if not isinstance(event, Done):
+                log.info("card %r: follow-up %d ended without an answer", card.component, len(answers))
+                break
+            answers.append(event)
+        return self._combined(card, answers)
+
+    async def _next_follow_up(self, card: _Card, answer: str, done_so_far: int) -> FollowUp | None:
+        assert self._follow_up is not None
+        try:
+            result = self._follow_up(card.job, card.current_request, answer, done_so_far)
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception:
+            # A bug in the reviewer must not cost the writer a finished card.
+            log.exception("the follow-up callback failed for card %r", card.component)
+            return None
+        return result
+
+    def _combined(self, card: _Card, answers: list[Done]) -> Done:
+        """One terminal Done for every answer of the card: tokens and cost are the sums."""
+        if len(answers) == 1:
+            return answers[0]
+        costs = [a.cost_usd for a in answers]
+        first = card.first_started if card.first_started is not None else self._clock()
+        return Done(
+            component=card.component,
+            text=answers[-1].text,
+            stop_reason=answers[-1].stop_reason,
+            input_tokens=sum(a.input_tokens for a in answers),
+            output_tokens=sum(a.output_tokens for a in answers),
+            model=answers[-1].model,
+            cost_usd=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
+            duration_s=max(self._clock() - first, 0.0),
+            attempts=card.earlier_attempts + card.attempts,
+            answers=tuple(a.text for a in answers),
+        )
 
     async def _attempts_of(self, card: _Card) -> TerminalEvent:
         while True:
@@ -283,7 +369,7 @@ class Runner:
 
     async def _stream_once(self, card: _Card) -> tuple[str, StreamEnd]:
         """One request: Delta per chunk; raises ProviderError (STALLED, INCOMPLETE included)."""
-        iterator: AsyncIterator[StreamChunk] = aiter(self._provider.stream(card.job.request))
+        iterator: AsyncIterator[StreamChunk] = aiter(self._provider.stream(card.current_request))
         parts: list[str] = []
         chars = 0
         end: StreamEnd | None = None
@@ -375,7 +461,7 @@ class Runner:
             return Failed(
                 card.component,
                 FaultKind.TRUNCATED,
-                f"answer cut off at max_tokens ({card.job.request.max_tokens}); "
+                f"answer cut off at max_tokens ({card.current_request.max_tokens}); "
                 "raise max_tokens in the plan",
                 card.attempts,
             )
@@ -386,7 +472,7 @@ class Runner:
                 "the model refused to answer (stop_reason refusal)",
                 card.attempts,
             )
-        model = end.model or card.job.request.model
+        model = end.model or card.current_request.model
         first = card.first_started if card.first_started is not None else self._clock()
         return Done(
             component=card.component,

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMenuBar,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +33,7 @@ from app.core.store import CardStore, StoredCard
 from app.engine.progress import CardProgress
 from app.errors import CardsmithError
 from app.ui.card_editor import BUSY_STATES, CardContext, CardEditor, lint_body
+from app.ui.history_view import HistoryView
 from app.ui.preview import PreviewCard
 
 if TYPE_CHECKING:
@@ -95,9 +97,15 @@ class CardActions(QObject):
         self.window = window
         self.editor = CardEditor()
         self.orphans = OrphanPanel()
+        self.history = HistoryView(self.editor)
         self.page = QWidget()
         layout = QVBoxLayout(self.page)
-        layout.addWidget(self.editor, 1)
+        split = QSplitter(Qt.Orientation.Vertical, self.page)
+        split.addWidget(self.editor)
+        split.addWidget(self.history)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split, 1)
         layout.addWidget(self.orphans)
         self.choose_component: Callable[[str, list[str]], str | None] = self._choose_component
         """Asked which component an orphan card goes to (its name, the free names); tests replace it."""
@@ -112,6 +120,8 @@ class CardActions(QObject):
         self.editor.preview_changed.connect(self._on_preview_changed)
         self.editor.card_written.connect(self._on_written)
         self.editor.problem.connect(lambda text: window.banner.show_message(text))
+        self.history.restored.connect(self._on_written)
+        self.history.problem.connect(lambda text: window.banner.show_message(text))
         self.orphans.reattach_requested.connect(self.reattach)
         c = window.controller
         c.run_started.connect(self._on_run_started)

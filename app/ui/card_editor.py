@@ -130,11 +130,14 @@ class CardEditor(QWidget):
         preview_changed(PreviewCard): the text changed (live, before it is written).
         card_written(str, StoredCard): an edit, lock, unlock or revert was written (key, card).
         problem(str): a write failed; one line for the window's banner.
+        context_changed(): another card is shown, the card was written, or a run took or gave it
+            back (the history view follows it).
     """
 
     preview_changed = Signal(object)
     card_written = Signal(str, object)
     problem = Signal(str)
+    context_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -194,6 +197,15 @@ class CardEditor(QWidget):
         return self._ctx.card if self._ctx else None
 
     @property
+    def context(self) -> CardContext | None:
+        return self._ctx
+
+    @property
+    def busy(self) -> bool:
+        """A run may be writing the card shown: nothing else may write it meanwhile."""
+        return self._busy
+
+    @property
     def findings(self) -> tuple[Finding, ...]:
         """Findings of the text as it is now (linted at once if the debounce is pending)."""
         if self._lint_timer.isActive():
@@ -244,6 +256,7 @@ class CardEditor(QWidget):
         if not same or (old is not None and ctx is not None and old.card != ctx.card):
             self._check_revert()  # reads the card's history: only when the card changed
         self._relint()
+        self.context_changed.emit()
 
     def set_busy(self, busy: bool) -> None:
         """A run is (or is no longer) writing this card: the text is read-only meanwhile."""
@@ -251,6 +264,7 @@ class CardEditor(QWidget):
             self.flush()
         self._busy = busy
         self._update_controls()
+        self.context_changed.emit()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
         # Another tab, or the window closing: the writer's text must not wait for a timer.
@@ -335,6 +349,7 @@ class CardEditor(QWidget):
         self._ctx = replace(self._ctx, card=written, state=self._state_of(written))
         self._check_revert()
         self._update_controls()
+        self.context_changed.emit()
         self.card_written.emit(self._ctx.key, written)
 
     def _state_of(self, card: StoredCard) -> str:

@@ -7,7 +7,6 @@ wires widgets to them.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 from pathlib import Path
 from typing import Callable, Literal

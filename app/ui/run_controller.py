@@ -230,6 +230,7 @@ class RunController(QObject):
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, CardSaved):
+            self.progress.apply(event)  # counts repaired cards for the summary
             self.card_saved.emit(event.component, str(event.path))
             return
         card = self.progress.apply(event)

@@ -10,9 +10,8 @@ The key is never written anywhere but the keyring, and never logged.
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable
 
 import shiboken6
 from PySide6.QtCore import Qt
@@ -50,7 +49,6 @@ from app.settings import (
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
-T = TypeVar("T")
 
 MODEL_CHOICES: tuple[str, ...] = ("claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5", "claude-3-5-haiku")
 PLANS_CHOICE = "(the plan's)"
@@ -100,8 +98,8 @@ def keyring_problem(note: str, timeout_s: float = KEYRING_TIMEOUT_S) -> str:
     if note == "no system keyring is available":
         return "No system keyring is available here (a headless Linux box has no Secret Service)."
     try:
-        backend = _with_timeout(_keyring_backend, timeout_s)
-    except TimeoutError:
+        backend = apikey.run_with_timeout(_keyring_backend, timeout_s)
+    except apikey.KeyringTimeout:
         return ""  # a slow keyring is still a keyring; storing reports its own timeout
     except Exception:  # noqa: BLE001 - any failure to pick a backend means "no keyring"
         return "No system keyring is available here."
@@ -119,26 +117,6 @@ def _keyring_backend() -> object:
     import keyring
 
     return keyring.get_keyring()
-
-
-def _with_timeout(fn: Callable[[], T], timeout_s: float) -> T:
-    """A daemon thread, so a backend that never answers cannot hang the app's exit."""
-    box: dict[str, object] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # handed to the caller
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, name="keyring-probe", daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    if worker.is_alive():
-        raise TimeoutError()
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
 
 
 def describe_keyring_error(exc: BaseException) -> str:
@@ -164,6 +142,7 @@ def generate_options(settings: Settings, options: GenerateOptions) -> GenerateOp
         max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
         stall_timeout_s=settings.stall_timeout_s,
         max_attempts=settings.max_attempts,
+        repairs=settings.repairs,
     )
 
 

@@ -5,6 +5,11 @@ identified by the component named on the first line of its last user message
 (``Component: <name>``); a script says what that component's 1st, 2nd, ... request gets: a card
 (good, hostile, broken, wrapped, cut) or a fault (an HTTP error, an ``error`` event, a dropped
 connection, a stall, a stream without ``message_stop``). Every request is recorded.
+
+The ``broken_then_repair`` step answers a contract-breaking card, except to a genuine repair
+request: one whose conversation carries the stand-in's previous answer to that component as an
+assistant turn, followed by a user turn naming the broken rules' ids (``[code-lines]``,
+``[why-section]``). Only then does it answer a good card, so a test proves what a repair carries.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ STREAM_KINDS = frozenset(
         "no_stop",
         "max_tokens",
         "refusal",
+        "broken_then_repair",
     }
 )
 # Kinds that answer with an HTTP error; any "http_NNN" is accepted too.
@@ -96,6 +102,8 @@ CONCURRENCY_MESSAGE = "Number of concurrent connections has exceeded your rate l
 _PNG_1X1 = base64.b64decode(cards.DATA_PNG.split(",", 1)[1])
 _COMPONENT_LINE = re.compile(r"^\s*Component:\s*(.+?)\s*$", re.MULTILINE)
 _LANGUAGE_LINE = re.compile(r"^\s*Code language:\s*(.+?)\s*$", re.MULTILINE)
+REPAIR_IDS: tuple[str, ...] = ("[code-lines]", "[why-section]")
+"""The ids of the error rules ``cards.broken_card`` breaks, as a repair request must name them."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,34 @@ class RequestRecord:
     language: str = ""
     stream: bool = True
     request_id: str = ""
+    messages: int = 1
+    """How many messages the request's conversation holds (3 for a first repair)."""
+    carried_answer: bool = False
+    """An assistant turn holds the stand-in's previous answer to this component, verbatim."""
+
+
+def repair_verdict(messages: list[Any], previous_answer: str | None) -> str:
+    """``first`` (no assistant turn), ``repair`` (the previous answer, then a user turn naming
+    every id in REPAIR_IDS) or ``rejected`` (looks like a repair but lacks one of them)."""
+    turns = [(m.get("role"), _text_of(m.get("content", ""))) for m in messages if isinstance(m, dict)]
+    assistant_at = [i for i, (role, _) in enumerate(turns) if role == "assistant"]
+    if not assistant_at:
+        return "first"
+    i = assistant_at[-1]
+    carried = previous_answer is not None and turns[i][1].strip() == previous_answer.strip()
+    follow = [text for role, text in turns[i + 1 :] if role == "user"]
+    named = bool(follow) and all(rule in follow[-1] for rule in REPAIR_IDS)
+    return "repair" if carried and named else "rejected"
+
+
+def _carries(messages: list[Any], previous_answer: str | None) -> bool:
+    if previous_answer is None:
+        return False
+    return any(
+        isinstance(m, dict) and m.get("role") == "assistant"
+        and _text_of(m.get("content", "")).strip() == previous_answer.strip()
+        for m in messages
+    )
 
 
 def unused_port() -> int:
@@ -223,6 +259,8 @@ class FakeMessagesAPI:
         self._default_script: list[Step] = []
         self._attempts: dict[str, int] = {}
         self._served: dict[str, int] = {}
+        self._answers: dict[str, str] = {}
+        """The last card text served to each component (for ``broken_then_repair``)."""
         self._ids = itertools.count(1)
         self._t0 = time.monotonic()
         self._unpaused = asyncio.Event()
@@ -332,7 +370,8 @@ class FakeMessagesAPI:
             for m in messages
             if isinstance(m, dict) and m.get("role") == "user"
         ]
-        m = _COMPONENT_LINE.search(users[-1]) if users else None
+        # A repair's last user turn lists findings; the component is named in the first one.
+        m = next((found for u in reversed(users) if (found := _COMPONENT_LINE.search(u))), None)
         component = m.group(1) if m else "Untitled"
         lm = _LANGUAGE_LINE.search(system)
         language = lm.group(1) if lm else "typescript"
@@ -354,6 +393,11 @@ class FakeMessagesAPI:
         return self.mode
 
     def _card_text(self, step: Step, component: str, language: str) -> str:
+        text = self._card_text_of(step, component, language)
+        self._answers[component.casefold()] = text
+        return text
+
+    def _card_text_of(self, step: Step, component: str, language: str) -> str:
         if step.text is not None:
             return step.text
         kind = step.kind
@@ -393,6 +437,11 @@ class FakeMessagesAPI:
             else:
                 step = self._next_step(component)
                 label = step.kind
+                if step.kind == "broken_then_repair":
+                    verdict = repair_verdict((body or {}).get("messages") or [], self._answers.get(key))
+                    step = Step("good" if verdict == "repair" else "broken")
+                    label = {"first": "broken", "repair": "repaired", "rejected": "repair_rejected"}[verdict]
+            messages = (body or {}).get("messages") or []
             stream = bool((body or {}).get("stream", False))
             if not stream and step.kind in ("error_event",):
                 step = Step("http_529")
@@ -409,6 +458,8 @@ class FakeMessagesAPI:
                     language=language,
                     stream=stream,
                     request_id=rid,
+                    messages=len(messages) if isinstance(messages, list) else 0,
+                    carried_answer=isinstance(messages, list) and _carries(messages, self._answers.get(key)),
                 )
             )
             await self._unpaused.wait()

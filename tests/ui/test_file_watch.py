@@ -14,16 +14,8 @@ from app.ui.main_window import MainWindow
 from app.ui.recovery import read_recovery
 from tests.helpers.cli import copy_example
 from tests.helpers.plans import write_plan
+from tests.ui.windows import make_window
 
-
-def make_window(qtbot: Any, plan: Path | None) -> MainWindow:
-    window = MainWindow(plan)
-    window.ask_unsaved = lambda: "discard"  # type: ignore[assignment]
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.preview.is_loaded, timeout=20000)
-    return window
 
 
 def type_at_end(window: MainWindow, text: str) -> None:

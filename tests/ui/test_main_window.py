@@ -9,14 +9,13 @@ from typing import Any, Iterator
 import pytest
 from PySide6.QtCore import Qt
 
-from app.engine.providers.anthropic import AnthropicProvider
 from app.ui.generation_panel import BAR_MAX
 from app.ui.main_window import MainWindow
 from tests.fakes.messages_api import FakeMessagesAPI
 from tests.helpers.cli import copy_example
 from tests.helpers.plans import component_names, write_plan
+from tests.ui.windows import make_window
 
-KEY = "sk-ant-window-test-key"
 
 
 def read_dom(window: MainWindow, qtbot: Any, js: str) -> Any:
@@ -49,18 +48,6 @@ def api(run_task: Any) -> Iterator[FakeMessagesAPI]:
     yield fake
     run_task(fake.stop())
 
-
-def make_window(qtbot: Any, plan: Path | None, api: FakeMessagesAPI | None = None) -> MainWindow:
-    factory = None
-    if api is not None:
-        factory = lambda: AnthropicProvider(api_key=KEY, base_url=api.base_url)  # noqa: E731
-    window = MainWindow(plan, provider_factory=factory)
-    window.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.preview.is_loaded, timeout=20000)
-    return window
 
 
 def test_open_the_example_shows_title_outline_and_every_card(qtbot: Any, tmp_path: Path) -> None:

@@ -11,19 +11,10 @@ from PySide6.QtWidgets import QApplication
 
 from app.core.store import cards_folder
 from app.paths import example_plan
-from app.ui.main_window import MainWindow
 from app.ui.plan_files import READ_ONLY_NOTE, copy_example, is_bundled_example
 from tests.helpers.plans import write_plan
+from tests.ui.windows import make_window
 
-
-def make_window(qtbot: Any, plan: Path | None) -> MainWindow:
-    window = MainWindow(plan)
-    window.ask_unsaved = lambda: "discard"  # type: ignore[assignment]
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.preview.is_loaded, timeout=20000)
-    return window
 
 
 def file_mime(*paths: Path) -> QMimeData:

@@ -26,18 +26,10 @@ from app.ui.recovery import (
     write_recovery,
 )
 from tests.helpers.plans import write_plan
+from tests.ui.windows import make_window
 
 REPO = Path(__file__).resolve().parents[2]
 
-
-def make_window(qtbot: Any, plan: Path | None) -> MainWindow:
-    window = MainWindow(plan)
-    window.ask_unsaved = lambda: "discard"  # type: ignore[assignment]
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.preview.is_loaded, timeout=20000)
-    return window
 
 
 def type_at_end(qtbot: Any, window: MainWindow, text: str) -> None:

@@ -4,7 +4,6 @@ the Throttle under it."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,6 @@ from typing import Any, AsyncIterator, Callable, Iterator
 
 import pytest
 from pytestqt.qtbot import QtBot
-from PySide6.QtCore import QObject, Signal
 
 from app.core.card import parse_card
 from app.core.plan import load_plan

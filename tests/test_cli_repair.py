@@ -1,0 +1,189 @@
+"""Automatic repair end to end: the real SDK over real HTTP against the stand-in, which answers a
+repair correctly only when the request carries the previous answer and the finding ids."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from app.core.card import parse_card
+from app.core.history import list_versions
+from app.core.plan import load_plan
+from app.core.pricing import cost_usd
+from app.core.prompt import CardRequest, build_request
+from app.core.store import CardStore
+from app.engine import generate as generate_module
+from tests.fakes import cards
+from tests.fakes.messages_api import FakeMessagesAPI, Step, repair_verdict
+from tests.helpers.cli import run_cli
+from tests.helpers.plans import component_names, write_plan
+from tests.helpers.server_thread import StandInThread
+
+KEY = "sk-ant-test-canary-0123456789"
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
+    with StandInThread(mode="broken_then_repair") as fake:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        yield fake
+
+
+def stored(plan: Path) -> dict[str, tuple[object, str]]:
+    """component -> (meta, body) of every stored card."""
+    out: dict[str, tuple[object, str]] = {}
+    for f in sorted(CardStore(plan).folder.glob("*.md")):
+        meta, body = parse_card(f.read_text(encoding="utf-8"))
+        out[meta.component] = (meta, body)
+    return out
+
+
+def errors_of(meta: object) -> list[str]:
+    return [f.rule for f in meta.findings if f.severity == "error"]  # type: ignore[attr-defined]
+
+
+def tokens(text: str) -> int:
+    """The stand-in's output-token count for a streamed text."""
+    return max(1, math.ceil(len(text) / 4))
+
+
+def test_every_broken_card_is_repaired_and_the_summary_says_so(
+    api: FakeMessagesAPI, tmp_path: Path
+) -> None:
+    plan = write_plan(tmp_path, 6)
+    result = run_cli("generate", plan)
+    assert result.code == 0, result.err
+    assert "6/6 done" in result.err and "6 repaired" in result.err
+
+    messages = [r for r in api.records if r.path == "/v1/messages"]
+    assert len(messages) == 12
+    parsed = load_plan(plan)
+    cards_by_name = stored(plan)
+    assert sorted(cards_by_name) == component_names(6)
+    for name in component_names(6):
+        first, repair = api.requests_for(name)
+        assert (first.step, first.messages, first.carried_answer) == ("broken", 1, False)
+        assert (repair.step, repair.messages, repair.carried_answer) == ("repaired", 3, True)
+
+        meta, body = cards_by_name[name]
+        assert meta.findings == ()  # type: ignore[attr-defined]
+        assert body == cards.good_card(name, "typescript")
+        # The card answers the component's own request: a repair leaves staleness alone.
+        request = build_request(parsed, parsed.component(name))  # type: ignore[arg-type]
+        assert meta.request_sha256 == request.sha256()  # type: ignore[attr-defined]
+        # Both requests are paid for, and the card's totals say so.
+        expected_out = tokens(cards.broken_card(name, "typescript")) + tokens(body)
+        assert meta.output_tokens == expected_out  # type: ignore[attr-defined]
+        assert meta.cost_usd == pytest.approx(  # type: ignore[attr-defined]
+            cost_usd(meta.model, meta.input_tokens, meta.output_tokens)  # type: ignore[attr-defined]
+        )
+        kinds = [v.kind for v in list_versions(CardStore(plan).folder, _slug_of(plan, name))]
+        assert kinds == ["generated", "repaired"]
+
+    assert run_cli("lint", plan).code == 0
+    again = run_cli("generate", plan)
+    assert again.code == 0 and "nothing to generate" in again.err
+
+
+def _slug_of(plan: Path, name: str) -> str:
+    for f in CardStore(plan).folder.glob("*.md"):
+        meta, _ = parse_card(f.read_text(encoding="utf-8"))
+        if meta.component == name:
+            return f.stem
+    raise AssertionError(f"no card for {name}")
+
+
+def test_repairs_off_stores_the_broken_cards_and_exits_1(api: FakeMessagesAPI, tmp_path: Path) -> None:
+    plan = write_plan(tmp_path, 3)
+    result = run_cli("generate", plan, "--repairs", "0")
+    assert result.code == 1
+    assert len([r for r in api.records if r.path == "/v1/messages"]) == 3
+    assert "repaired" not in result.err
+    for meta, _ in stored(plan).values():
+        assert {"code-lines", "why-section"} <= set(errors_of(meta))
+    assert run_cli("lint", plan).code == 1
+
+
+def test_negative_repairs_is_a_usage_error(api: FakeMessagesAPI, tmp_path: Path) -> None:
+    plan = write_plan(tmp_path, 1)
+    result = run_cli("generate", plan, "--repairs", "-1")
+    assert result.code == 2 and "--repairs" in result.err
+    assert api.records == []
+
+
+@pytest.mark.parametrize("worse", [False, True], ids=["tie", "worse"])
+def test_a_repair_that_is_not_better_keeps_the_original(
+    api: FakeMessagesAPI, tmp_path: Path, worse: bool
+) -> None:
+    name = "Component 01"
+    original = cards.broken_card(name, "typescript")
+    # Same errors with other code (a tie), or a wrong heading on top (worse).
+    repair = original.replace("const v", "const w")
+    if worse:
+        repair = repair.replace(f"# {name}", "# Something else")
+    api.script(name, Step("broken"), Step("good", text=repair))
+    plan = write_plan(tmp_path, 1)
+    result = run_cli("generate", plan)
+    assert result.code == 1
+    assert len(api.requests_for(name)) == 2
+    ((meta, body),) = stored(plan).values()
+    assert "const v1 = 1;" in body and "const w1" not in body
+    assert "repaired" not in result.err
+    assert meta.output_tokens == tokens(original) + tokens(repair)  # type: ignore[attr-defined]
+    assert [v.kind for v in list_versions(CardStore(plan).folder, _slug_of(plan, name))] == ["generated"]
+
+
+def test_warnings_alone_never_trigger_a_repair(api: FakeMessagesAPI, tmp_path: Path) -> None:
+    name = "Component 01"
+    chatty = cards.good_card(name, "typescript").replace(
+        cards.EXPLANATION, cards.EXPLANATION + " It is short. It is small. It is clear."
+    )
+    api.script(name, Step("good", text=chatty))
+    plan = write_plan(tmp_path, 1)
+    result = run_cli("generate", plan)
+    assert result.code == 0, result.err
+    assert len(api.requests_for(name)) == 1
+    ((meta, _),) = stored(plan).values()
+    assert meta.findings and errors_of(meta) == []  # type: ignore[attr-defined]
+    assert "repaired" not in result.err
+
+
+@pytest.mark.parametrize("missing", ["previous answer", "finding ids"])
+def test_the_stand_in_rejects_a_repair_without_what_it_must_carry(
+    api: FakeMessagesAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    real = generate_module.build_repair_request
+
+    def lacking(request: CardRequest, previous_answer: str, findings: object) -> CardRequest:
+        made = real(request, previous_answer, findings)  # type: ignore[arg-type]
+        *head, (_, answer), (_, ask) = made.messages
+        if missing == "previous answer":
+            answer = "(my earlier card)"
+        else:
+            ask = ask.replace("[", "").replace("]", "")
+        return replace(made, messages=(*head, ("assistant", answer), ("user", ask)))
+
+    monkeypatch.setattr(generate_module, "build_repair_request", lacking)
+    plan = write_plan(tmp_path, 1)
+    result = run_cli("generate", plan)
+    assert result.code == 1
+    assert [r.step for r in api.requests_for("Component 01")] == ["broken", "repair_rejected"]
+    ((meta, _),) = stored(plan).values()
+    assert "code-lines" in errors_of(meta)
+
+
+def test_repair_verdict_needs_both_the_answer_and_the_ids() -> None:
+    first = [{"role": "user", "content": "Component: A"}]
+    answer = cards.broken_card("A", "typescript")
+    ask = "[code-lines] line 5: too long\n[why-section] missing"
+    good = [*first, {"role": "assistant", "content": answer}, {"role": "user", "content": ask}]
+    assert repair_verdict(first, None) == "first"
+    assert repair_verdict(good, answer) == "repair"
+    assert repair_verdict(good, "another answer") == "rejected"
+    no_ids = [*good[:2], {"role": "user", "content": "please fix it"}]
+    assert repair_verdict(no_ids, answer) == "rejected"

@@ -1,0 +1,27 @@
+"""Opening a real main window in a test: shown, exposed, its preview shell loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app.engine.providers.anthropic import AnthropicProvider
+from app.ui.main_window import MainWindow
+from tests.fakes.messages_api import FakeMessagesAPI
+
+KEY = "sk-ant-window-test-key"
+
+
+def make_window(qtbot: Any, plan: Path | None, api: FakeMessagesAPI | None = None) -> MainWindow:
+    """A window on ``plan`` (runs go to the stand-in ``api`` when given); unsaved edits are
+    discarded without asking when it closes. The conftest destroys it after the test."""
+    factory = None
+    if api is not None:
+        factory = lambda: AnthropicProvider(api_key=KEY, base_url=api.base_url)  # noqa: E731
+    window = MainWindow(plan, provider_factory=factory)
+    window.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.preview.is_loaded, timeout=20000)
+    return window
