@@ -112,3 +112,18 @@ def test_a_card_without_history_says_so_and_exits_0(tmp_path: Path) -> None:
     assert result.out.strip() == "no versions recorded for 'Component 02'"
     data = json.loads(run_cli("history", plan, "Component 02", "--json").out)
     assert data["versions"] == [] and data["card"] is None
+
+
+def test_an_edit_made_in_another_editor_is_kept_when_force_replaces_it(
+    api: FakeMessagesAPI, tmp_path: Path
+) -> None:
+    plan = write_plan(tmp_path, 1)
+    assert run_cli("generate", plan).code == 0
+    card = the_card(plan)
+    card.path.write_text(card.path.read_text(encoding="utf-8") + "A note typed in vim.\n",
+                         encoding="utf-8")
+    assert run_cli("generate", plan, "--force").code == 0
+    lines = history(plan)
+    assert kinds(lines) == ["generated", "edited", "generated"]
+    versions = list_versions(CardStore(plan).folder, card.path.stem)
+    assert "A note typed in vim." in versions[1].body

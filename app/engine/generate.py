@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from app.core.card import CardMeta, Finding, body_sha256, normalize_body
-from app.core.history import record_version
+from app.core.history import find_by_body_hash, record_version
 from app.core.lint import error_count, lint_card, unwrap_markdown_fence
 from app.core.plan import Component, Plan
 from app.core.pricing import cost_usd
@@ -246,8 +246,15 @@ class Generation:
 
     def _write(self, meta: CardMeta, body: str, versions: list[tuple[CardMeta, str, str]]) -> Path:
         assert self.snapshot is not None
+        previous = self.snapshot.cards.get(meta.component.casefold())
         path = self.store.write_card(self.snapshot, meta, body)
         try:
+            if previous is not None:
+                # The card being replaced (an edit made in any editor, or a card generated before
+                # history existed) stays restorable: history keeps every version, not only ours.
+                kind = "edited" if previous.edited else "generated"
+                if find_by_body_hash(self.store.folder, path.stem, body_sha256(previous.body)) is None:
+                    record_version(self.store.folder, path.stem, previous.meta, previous.body, kind)
             for version_meta, version_body, kind in versions:
                 record_version(self.store.folder, path.stem, version_meta, version_body, kind)  # type: ignore[arg-type]
         except StoreError as exc:
