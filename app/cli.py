@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from app import __version__
 from app.errors import CardsmithError, PlanError, UsageError
@@ -145,13 +145,18 @@ def _cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from app.core.lint_report import lint_plan_and_cards
 
     report = lint_plan_and_cards(args.plan)
-    if args.json:
+    _print_report(report, args.json, out)
+    return report.exit_code
+
+
+def _print_report(report: Any, as_json: bool, out: TextIO) -> None:
+    """A report object with ``lines()`` and ``to_json()``: text, or JSON on stdout."""
+    if as_json:
         json.dump(report.to_json(), out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
         for line in report.lines():
             print(line, file=out)
-    return report.exit_code
 
 
 def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -210,12 +215,7 @@ def _cmd_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     plan = load_checked_plan(args.plan, err)
     report = card_history(args.plan, plan, args.name)
-    if args.json:
-        json.dump(report.to_json(), out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    else:
-        for line in report.lines():
-            print(line, file=out)
+    _print_report(report, args.json, out)
     return EXIT_OK
 
 
