@@ -73,6 +73,10 @@ def unwrap_markdown_fence(text: str) -> str:
 
 def display_width(line: str, tab_width: int = TAB_WIDTH) -> int:
     """Columns a code line takes in a monospace font: wide East Asian characters take two."""
+    if line.isascii():
+        # Same answer (no ASCII character is wide or combining), without a Unicode lookup per
+        # character: a megabyte-long answer is linted on the event loop's thread.
+        return len(line.expandtabs(tab_width))
     width = 0
     for char in line.expandtabs(tab_width):
         if unicodedata.combining(char):

@@ -82,6 +82,8 @@ RULE_SEVERITIES: dict[str, Severity] = {
 
 MAX_FINDINGS_PER_RULE = 3
 """Per-line rules report this many lines, then one "and N more" finding."""
+SYNTAX_CHECK_MAX_LINES = 1000
+"""Code blocks longer than this skip the syntax check (their code-lines error stands)."""
 
 # Raw HTML as CommonMark sees it: tags, comments, processing instructions, declarations, CDATA.
 # Autolinks (<https://...>, <me@example.org>) are not HTML: a tag name cannot contain ':' or '@'.
@@ -236,7 +238,10 @@ def _check_code_blocks(
             )
         )
     _check_width(counted, contract, findings)
-    if syntax_checker is not None and code.close_line is not None and (tag_ok or not code.tag):
+    # A block this far over the limit is a code-lines error to rewrite anyway; parsing megabytes of
+    # it would only hold up the event loop's thread (generation lints every answer there).
+    checkable = len(counted) <= SYNTAX_CHECK_MAX_LINES
+    if syntax_checker is not None and code.close_line is not None and (tag_ok or not code.tag) and checkable:
         _check_syntax(code, contract, findings, syntax_checker)
 
 

@@ -124,8 +124,18 @@ class CardStore:
         )
 
     def cleanup_tmp(self) -> list[Path]:
-        """Remove ``.*.tmp`` files that a killed run left in the card folder."""
-        return remove_tmp_leftovers(self.folder)
+        """Remove ``.*.tmp`` files that a killed run left in the card folder and its history."""
+        removed = remove_tmp_leftovers(self.folder)
+        # A kill while a history version was being written leaves its .tmp in .history/<slug>/.
+        history = self.folder / HISTORY_DIR
+        removed += remove_tmp_leftovers(history)
+        try:
+            versions = [p for p in history.iterdir() if p.is_dir() and not p.is_symlink()]
+        except OSError:
+            versions = []
+        for folder in versions:
+            removed += remove_tmp_leftovers(folder)
+        return removed
 
     def write_card(self, snapshot: StoreSnapshot, meta: CardMeta, body: str) -> Path:
         """Atomically write (create or replace) the card of ``meta.component``; returns its path."""
