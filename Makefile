@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 EXAMPLE := resources/examples/auth-service.md
 WORKCOPY := out/example
 
-.PHONY: run test screenshot clean
+.PHONY: run test screenshot package bench clean
 
 $(STAMP): pyproject.toml packaging/debian-deps.sh
 	PYTHON=$(PYTHON) bash packaging/debian-deps.sh
@@ -29,6 +29,21 @@ test: $(STAMP)
 screenshot: $(STAMP)
 	PYTHON=$(PYTHON) bash packaging/debian-deps.sh --screen
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) packaging/screenshot.py docs/screenshot.png
+
+## A one-folder program at dist/cardsmith/cardsmith (PyInstaller, QtWebEngine included), then its smoke test.
+PACKAGE_STAMP := $(VENV)/.installed-package
+$(PACKAGE_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,package]'
+	touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build packaging/cardsmith.spec
+	$(PY) packaging/smoke.py dist/cardsmith/cardsmith
+	@du -sh dist/cardsmith
+
+## Benchmarks (parallel efficiency, the window under load, start-up, scale); offscreen, local stand-in.
+bench: $(STAMP)
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info .pytest_cache .hypothesis

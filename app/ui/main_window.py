@@ -100,7 +100,8 @@ class MainWindow(QMainWindow):
         else:
             self._update_title()
         # The SDK import (~1.6 s) happens in a thread once the window is up, not before it.
-        QTimer.singleShot(0, warm_up)
+        # ... and only once the preview has loaded, so it does not compete with the first paint.
+        self.preview.loaded.connect(lambda: QTimer.singleShot(200, warm_up))
 
     # -- construction -------------------------------------------------------------------------
 

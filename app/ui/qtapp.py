@@ -26,7 +26,6 @@ def create_application(argv: Sequence[str]):  # type: ignore[no-untyped-def]
     prepare_environment()
     from PySide6 import QtWebEngineWidgets  # noqa: F401  (must precede the QApplication)
     from PySide6.QtCore import QCoreApplication, Qt
-    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
@@ -34,14 +33,27 @@ def create_application(argv: Sequence[str]):  # type: ignore[no-untyped-def]
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName("cardsmith")
-    from app.paths import resource
-
-    icon = resource("icons", "cardsmith.svg")
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    icon = application_icon()
+    if not icon.isNull():
+        app.setWindowIcon(icon)
 
     loop = install_event_loop(app)
     return app, loop
+
+
+def application_icon():  # type: ignore[no-untyped-def]
+    """The icon in resources/icons: the PNGs at their sizes, the SVG for any other size (PNGs first:
+    added after the SVG they would go to the SVG engine, which lists no sizes)."""
+    from PySide6.QtGui import QIcon
+
+    from app.paths import resource
+
+    icon = QIcon()
+    folder = resource("icons")
+    for path in [*sorted(folder.glob("cardsmith-*.png")), folder / "cardsmith.svg"]:
+        if path.exists():
+            icon.addFile(str(path))
+    return icon
 
 
 def install_event_loop(app):  # type: ignore[no-untyped-def]

@@ -1,0 +1,127 @@
+"""Benchmark 1: parallel efficiency of ``cardsmith generate`` against the bare-SDK reference script.
+
+Both are whole processes (Python, SDK import, the run) against the same paced stand-in; each pair
+runs alternately (reference first on even pairs, cardsmith first on odd ones) and is reported as
+reference/cardsmith wall time. Target: >= 0.97 at concurrency 8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PY, REPO, bench_env, median, table, verdict, write_plan  # noqa: E402
+
+TARGET_RATIO = 0.97
+TARGET_LEVEL = 8
+
+
+def request_params(plan_path: Path) -> list[dict]:
+    """Exactly what cardsmith sends for each component (same model, system, messages, max_tokens)."""
+    from app.core.plan import load_plan
+    from app.core.prompt import build_request
+
+    plan = load_plan(plan_path)
+    params = []
+    for component in plan.components:
+        r = build_request(plan, component)
+        p = {"model": r.model, "max_tokens": r.max_tokens,
+             "messages": [{"role": role, "content": content} for role, content in r.messages]}
+        if r.system:
+            p["system"] = r.system
+        params.append(p)
+    return params
+
+
+def timed(cmd: list[str], env: dict[str, str], timeout: float) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd[:4])} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    return elapsed
+
+
+def run_cardsmith(work: Path, n: int, level: int, env: dict[str, str], timeout: float) -> float:
+    folder = work / f"cs-{time.monotonic_ns()}"
+    plan = write_plan(folder, n, concurrency=level)
+    try:
+        elapsed = timed([PY, "-m", "app", "generate", str(plan), "--concurrency", str(level)], env, timeout)
+        cards = list((folder / "bench.cards").glob("*.md"))
+        if len(cards) != n:
+            raise SystemExit(f"bench: cardsmith wrote {len(cards)} cards, not {n}")
+        return elapsed
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_reference(requests: Path, level: int, env: dict[str, str], timeout: float) -> float:
+    return timed([PY, str(REPO / "bench" / "reference_sdk.py"), str(requests), "--concurrency", str(level)],
+                 env, timeout)
+
+
+def main(argv: list[str] | None = None) -> str:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--components", type=int, default=64)
+    p.add_argument("--levels", default="1,4,8,16")
+    p.add_argument("--pairs", type=int, default=1, help="pairs per level (the target level gets 3x)")
+    p.add_argument("--ttft", type=float, default=0.3)
+    p.add_argument("--tps", type=float, default=200.0)
+    args = p.parse_args(argv)
+    levels = [int(x) for x in args.levels.split(",")]
+
+    from tests.helpers.server_thread import StandInThread
+
+    work = Path(tempfile.mkdtemp(prefix="cardsmith-bench-par-"))
+    rows = []
+    try:
+        with StandInThread(mode="good", ttft_s=args.ttft, tokens_per_s=args.tps) as api:
+            env = bench_env(work, api.base_url)
+            requests = work / "requests.json"
+            requests.write_text(json.dumps(request_params(write_plan(work / "ref", args.components))))
+            from tests.fakes import cards
+
+            card_s = args.ttft + len(cards.good_card("Component 0001", "typescript")) / 4 / args.tps
+            for level in levels:
+                pairs = args.pairs * (3 if level == TARGET_LEVEL else 1)
+                timeout = 60 + 3 * card_s * args.components / level
+                refs, mine, ratios, peaks = [], [], [], []
+                for i in range(pairs):
+                    api.peak_open_streams = 0
+                    order = ("ref", "cs") if i % 2 == 0 else ("cs", "ref")
+                    got = {}
+                    for who in order:
+                        if who == "ref":
+                            got[who] = run_reference(requests, level, env, timeout)
+                        else:
+                            got[who] = run_cardsmith(work, args.components, level, env, timeout)
+                    refs.append(got["ref"])
+                    mine.append(got["cs"])
+                    ratios.append(got["ref"] / got["cs"])
+                    peaks.append(api.peak_open_streams)
+                ideal = card_s * -(-args.components // level)
+                ratio = median(ratios)
+                target = f">= {TARGET_RATIO}: {verdict(ratio >= TARGET_RATIO)}" if level == TARGET_LEVEL else ""
+                rows.append([level, pairs, f"{ideal:.2f}", f"{median(refs):.2f}", f"{median(mine):.2f}",
+                             f"{ratio:.3f}", " ".join(f"{r:.3f}" for r in ratios), max(peaks), target])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return table(
+        f"1. Parallel efficiency: {args.components} components, stand-in ttft {args.ttft} s, "
+        f"{args.tps:g} tok/s (wall seconds, whole processes)",
+        ["concurrency", "pairs", "streaming only", "reference", "cardsmith", "ref/cardsmith",
+         "each pair", "peak open", "target"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    print(main(sys.argv[1:]))

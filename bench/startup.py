@@ -1,0 +1,191 @@
+"""Benchmark 3: start-up to the window shown and the example's preview painted, and memory (PSS).
+
+Each sample is a fresh process started by this script: ``app`` runs what ``cardsmith PLAN`` runs
+(app.__main__ -> launch) on a copy of the example plan; ``floor`` is a bare PySide6 window with a
+400 px QWebEngineView showing the same cards' HTML. "Painted" = the first grab of the preview with
+ink on it (pixels unlike the background), polled every 10 ms. Memory: PSS of the process and its
+QtWebEngineProcess children, one second after the paint. Samples alternate app/floor.
+Targets: preview painted <= 0.8 s; memory <= floor + 60 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PY, REPO, bench_env, median, table, tree_pss_mib, verdict  # noqa: E402
+
+TARGET_PAINT_S = 0.8
+TARGET_EXTRA_MB = 60.0
+INK_FRACTION = 0.002
+"""Share of the preview's pixels that must differ from its background to count as painted."""
+
+
+def _since_start() -> float:
+    return time.time() - float(os.environ["BENCH_T0"])
+
+
+def _has_ink(widget) -> bool:  # type: ignore[no-untyped-def]
+    image = widget.grab().toImage()
+    w, h = image.width(), image.height()
+    if w < 10 or h < 10:
+        return False
+    background = image.pixel(w - 2, h - 2)
+    step = 3
+    inked = sum(
+        1 for y in range(0, h, step) for x in range(0, w, step) if image.pixel(x, y) != background
+    )
+    return inked >= INK_FRACTION * (w // step) * (h // step)
+
+
+def child(kind: str, target: str) -> None:
+    """One sample: prints a JSON line of seconds since the parent spawned it, and PSS in MiB."""
+    marks: dict[str, float] = {}
+    if kind == "app":
+        from app.cli import SUBCOMMANDS  # noqa: F401  (what app.__main__ does first)
+        from app.ui.qtapp import create_application
+
+        app, _loop = create_application([sys.argv[0]])
+        from app.ui.main_window import MainWindow
+        from app.ui.recovery import install_termination_handler
+        from app.ui.window_state import remember_window_state
+
+        termination = install_termination_handler(app)
+        window = MainWindow(Path(target))
+        if termination is not None:
+            termination.window = window
+        remember_window_state(window)
+        window.show()
+        preview = window.preview
+    else:
+        from PySide6 import QtWebEngineWidgets  # noqa: F401
+        from PySide6.QtCore import QCoreApplication, Qt
+        from PySide6.QtWebEngineWidgets import QWebEngineView
+        from PySide6.QtWidgets import QApplication, QHBoxLayout, QMainWindow, QPlainTextEdit, QWidget
+
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        app = QApplication([sys.argv[0]])
+        window = QMainWindow()
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(QPlainTextEdit(Path(target).with_suffix(".md").read_text(encoding="utf-8")))
+        preview = QWebEngineView()
+        preview.setFixedWidth(400)
+        layout.addWidget(preview)
+        window.setCentralWidget(central)
+        window.resize(1400, 860)
+        preview.setHtml(Path(target).read_text(encoding="utf-8"))
+        window.show()
+    from PySide6.QtCore import QTimer
+
+    marks["shown"] = _since_start()
+    loaded_signal = getattr(preview, "loaded", None) or preview.loadFinished
+    loaded_signal.connect(lambda *_: marks.setdefault("loaded", _since_start()))
+
+    def poll() -> None:
+        if "painted" not in marks and _has_ink(preview):
+            marks["painted"] = _since_start()
+            QTimer.singleShot(1000, measure)
+        elif _since_start() > 60:
+            measure()
+
+    def measure() -> None:
+        timer.stop()
+        main, kids = tree_pss_mib(os.getpid())
+        marks.update(pss_main=main, pss_children=kids)
+        print(json.dumps(marks), flush=True)
+        os._exit(0)  # WebEngine's teardown is not what is measured
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(poll)
+    timer.start()
+    app.exec()
+
+
+def floor_html(work: Path) -> Path:
+    """The example's cards as one page, the way the preview styles them (rendered here, not timed)."""
+    from app.core.plan import load_plan
+    from app.core.render import render_card, render_document
+    from app.core.store import CardStore
+    from app.paths import example_plan
+
+    plan = load_plan(example_plan())
+    snapshot = CardStore(example_plan()).load(plan)
+    fragments = [render_card(snapshot.cards[c.key].body) for c in plan.components if c.key in snapshot.cards]
+    page = work / "floor.html"
+    page.write_text(render_document(plan.settings.title, fragments), encoding="utf-8")
+    shutil.copy2(example_plan(), page.with_suffix(".md"))
+    return page
+
+
+def sample(kind: str, target: Path, env: dict[str, str]) -> dict:
+    env = dict(env, BENCH_T0=repr(time.time()))
+    proc = subprocess.run([PY, str(Path(__file__).resolve()), "--child", kind, str(target)],
+                          env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise SystemExit(f"bench: start-up sample {kind} failed: {proc.stderr.strip()[-600:]}")
+    return json.loads(lines[-1])
+
+
+def main(argv: list[str] | None = None) -> str:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--child", nargs=2, metavar=("KIND", "TARGET"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return ""
+    from tests.helpers.cli import copy_example
+
+    work = Path(tempfile.mkdtemp(prefix="cardsmith-bench-start-"))
+    try:
+        env = bench_env(work)
+        page = floor_html(work)
+        samples: dict[str, list[dict]] = {"app": [], "floor": []}
+        for i in range(args.runs):
+            for kind in (("app", "floor") if i % 2 == 0 else ("floor", "app")):
+                if kind == "app":
+                    folder = work / f"app-{i}"
+                    folder.mkdir()
+                    samples["app"].append(sample("app", copy_example(folder), env))
+                else:
+                    samples["floor"].append(sample("floor", page, env))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    def med(kind: str, key: str) -> float:
+        return median([s[key] for s in samples[kind] if key in s])
+
+    def mem(kind: str) -> float:
+        return median([s["pss_main"] + s["pss_children"] for s in samples[kind]])
+
+    rows = []
+    for kind, label in (("app", "cardsmith"), ("floor", "floor: bare window + 400 px view")):
+        rows.append([label, f"{med(kind, 'shown'):.2f}", f"{med(kind, 'loaded'):.2f}", f"{med(kind, 'painted'):.2f}",
+                     f"{med(kind, 'pss_main'):.0f}", f"{med(kind, 'pss_children'):.0f}", f"{mem(kind):.0f}"])
+    painted = med("app", "painted")
+    extra = mem("app") - mem("floor")
+    rows.append(["target", "", "", f"<= {TARGET_PAINT_S}: {verdict(painted <= TARGET_PAINT_S)}", "", "",
+                 f"+{extra:.0f} (<= +{TARGET_EXTRA_MB:g}): {verdict(extra <= TARGET_EXTRA_MB)}"])
+    return table(
+        f"3. Start-up (median of {args.runs}, seconds from process start; PSS in MiB, 1 s after the paint)",
+        ["process", "shown", "preview loaded", "preview painted", "PSS main", "PSS WebEngine", "PSS total"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    text = main(sys.argv[1:])
+    if text:
+        print(text)
