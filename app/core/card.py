@@ -121,9 +121,18 @@ def meta_to_dict(meta: CardMeta) -> dict[str, Any]:
     return data
 
 
+# libyaml's emitter when the wheel has it: the pure-Python one made serializing 1,000 cards take
+# over a second (an export writes every card's front matter).
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Characters PyYAML writes raw with allow_unicode and then reads back as line breaks.
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _dump_yaml(data: dict[str, Any], *, allow_unicode: bool) -> str:
-    return yaml.safe_dump(
+    return yaml.dump(
         data,
+        Dumper=_DUMPER,
         sort_keys=False,
         allow_unicode=allow_unicode,
         default_flow_style=False,
@@ -131,14 +140,21 @@ def _dump_yaml(data: dict[str, Any], *, allow_unicode: bool) -> str:
     )
 
 
+def _has_yaml_break(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(ch in value for ch in _YAML_BREAKS)
+    if isinstance(value, dict):
+        return any(_has_yaml_break(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_yaml_break(v) for v in value)
+    return False
+
+
 def serialize_card(meta: CardMeta, body: str) -> str:
     """The full text of a card file; deterministic for the same input."""
     data = meta_to_dict(meta)
-    front = _dump_yaml(data, allow_unicode=True)
-    # PyYAML writes some characters (NEL, LS, PS) raw that its reader then takes for line breaks;
-    # readable Unicode only when it reads back exactly, escapes otherwise.
-    if yaml.safe_load(front) != data:
-        front = _dump_yaml(data, allow_unicode=False)
+    # Readable Unicode, unless a value holds a character that would not read back (then escapes).
+    front = _dump_yaml(data, allow_unicode=not _has_yaml_break(data))
     return f"{FRONT_MATTER_DELIMITER}\n{front}{FRONT_MATTER_DELIMITER}\n\n{normalize_body(body)}"
 
 
@@ -195,7 +211,7 @@ def parse_card(text: str, *, source: str | None = None) -> tuple[CardMeta, str]:
 
 def _load_yaml(yaml_text: str, first_line: int) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(yaml_text) if yaml_text.strip() else None
+        data = yaml.load(yaml_text, Loader=_LOADER) if yaml_text.strip() else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + first_line}" if mark is not None else ""
