@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import email.utils
+import json
 import socket
 import ssl
 from collections.abc import AsyncIterator, Iterator
@@ -80,8 +81,10 @@ class AnthropicProvider:
     async def stream(self, request: CardRequest) -> AsyncIterator[StreamChunk]:
         """Yield the answer's text deltas, then one ``StreamEnd`` if ``message_stop`` arrived.
 
-        Cancelling the consumer closes the HTTP stream at once (``async with`` on the SDK's
-        stream manager).
+        The server-sent events are read from the raw response and decoded here with ``json``:
+        the SDK's own stream builds pydantic objects and a full message snapshot for every event,
+        which made eight fast streams hold up the window's event loop. Cancelling the consumer
+        closes the HTTP response at once (``async with``).
         """
         client = self._get_client(request)
         model = request.model
@@ -90,22 +93,31 @@ class AnthropicProvider:
         seen_stop = False
         request_id: str | None = None
         try:
-            async with client.messages.stream(**_params(request)) as stream:
-                request_id = stream.request_id
-                async for event in stream:
-                    kind = event.type
+            async with client.messages.with_streaming_response.create(
+                **_params(request), stream=True
+            ) as response:
+                request_id = response.headers.get("request-id")
+                async for name, data in _server_sent_events(response.iter_lines()):
+                    if name == "error":
+                        raise self._mid_stream_error(_json_or_text(data), request_id)
+                    if name == "ping" or not data:
+                        continue
+                    event = json.loads(data)
+                    kind = event.get("type")
                     if kind == "content_block_delta":
-                        delta = event.delta
-                        if delta.type == "text_delta" and delta.text:
-                            yield TextDelta(delta.text)
+                        delta = event.get("delta") or {}
+                        if delta.get("type") == "text_delta" and delta.get("text"):
+                            yield TextDelta(delta["text"])
                     elif kind == "message_start":
-                        model = event.message.model or model
-                        input_tokens = event.message.usage.input_tokens or 0
+                        message = event.get("message") or {}
+                        model = message.get("model") or model
+                        input_tokens = (message.get("usage") or {}).get("input_tokens") or 0
                     elif kind == "message_delta":
-                        stop_reason = event.delta.stop_reason
-                        output_tokens = event.usage.output_tokens or 0
-                        if event.usage.input_tokens is not None:
-                            input_tokens = event.usage.input_tokens
+                        stop_reason = (event.get("delta") or {}).get("stop_reason")
+                        usage = event.get("usage") or {}
+                        output_tokens = usage.get("output_tokens") or 0
+                        if usage.get("input_tokens") is not None:
+                            input_tokens = usage["input_tokens"]
                     elif kind == "message_stop":
                         seen_stop = True
         except ProviderError:
@@ -234,14 +246,7 @@ class AnthropicProvider:
 
         if status < 300:
             # An `error` event after the stream had started: the HTTP status is the stream's 200.
-            kind = FaultKind.OVERLOADED if etype == "overloaded_error" else FaultKind.STREAM_ERROR
-            what = f"error event mid-stream ({etype or 'unknown type'})"
-            return self._error(
-                kind,
-                f"{what}: {detail}" if detail else what,
-                retry_after_s=retry_after,
-                request_id=request_id,
-            )
+            return self._mid_stream_error(body, request_id, retry_after_s=retry_after)
         if status == 401:
             return self._error(FaultKind.AUTH, text("API key refused"), **kw)
         if status == 403:
@@ -269,6 +274,23 @@ class AnthropicProvider:
             return self._error(FaultKind.BAD_REQUEST, text("request rejected"), **kw)
         return self._error(FaultKind.OTHER, text("unexpected answer"), **kw)
 
+    def _mid_stream_error(
+        self, body: Any, request_id: str | None, *, retry_after_s: float | None = None
+    ) -> ProviderError:
+        """An ``error`` event after the stream started (e.g. overloaded inside a 200 stream)."""
+        etype = _error_field(body, "type")
+        detail = _error_field(body, "message") or (
+            body.strip().splitlines()[0] if isinstance(body, str) and body.strip() else ""
+        )
+        kind = FaultKind.OVERLOADED if etype == "overloaded_error" else FaultKind.STREAM_ERROR
+        what = f"error event mid-stream ({etype or 'unknown type'})"
+        return self._error(
+            kind,
+            f"{what}: {detail}" if detail else what,
+            retry_after_s=retry_after_s,
+            request_id=request_id,
+        )
+
     def _connect_reason(self, exc: BaseException) -> str:
         for e in _chain(exc):
             if type(e).__name__ == "ConnectTimeout":
@@ -280,6 +302,33 @@ class AnthropicProvider:
             if isinstance(e, ssl.SSLError):
                 return f"TLS handshake failed ({e.reason or e})"
         return _reason(exc)
+
+
+async def _server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str | None, str]]:
+    """(event name, data) per server-sent event, per the SSE format (fields until a blank line)."""
+    name: str | None = None
+    data: list[str] = []
+    async for line in lines:
+        if not line:
+            if name is not None or data:
+                yield name, "\n".join(data)
+            name, data = None, []
+            continue
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "event":
+            name = value
+        elif field == "data":
+            data.append(value)
+    if name is not None or data:
+        yield name, "\n".join(data)
+
+
+def _json_or_text(data: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data
 
 
 def _params(request: CardRequest) -> dict[str, Any]:
