@@ -18,16 +18,14 @@ from app.core.store import CardStore
 from tests.fakes.messages_api import FakeMessagesAPI, Step, unreachable_base_url
 from tests.helpers.cli import REPO, run_cli, tree_digest
 from tests.helpers.plans import component_names, write_plan
-from tests.helpers.server_thread import StandInThread
+from tests.helpers.server_thread import serving_cli
 
 KEY = "sk-ant-test-canary-0123456789"
 
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with StandInThread(mode="good") as fake:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    with serving_cli(monkeypatch, KEY, mode="good") as fake:
         yield fake
 
 

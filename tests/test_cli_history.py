@@ -15,7 +15,7 @@ from app.core.store import CardStore, StoredCard
 from tests.fakes.messages_api import FakeMessagesAPI
 from tests.helpers.cli import run_cli
 from tests.helpers.plans import write_plan
-from tests.helpers.server_thread import StandInThread
+from tests.helpers.server_thread import serving_cli
 
 KEY = "sk-ant-test-canary-0123456789"
 NAME = "Component 01"
@@ -23,9 +23,7 @@ NAME = "Component 01"
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with StandInThread(mode="good") as fake:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    with serving_cli(monkeypatch, KEY, mode="good") as fake:
         yield fake
 
 

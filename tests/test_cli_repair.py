@@ -21,16 +21,14 @@ from tests.fakes import cards
 from tests.fakes.messages_api import FakeMessagesAPI, Step, repair_verdict
 from tests.helpers.cli import run_cli
 from tests.helpers.plans import component_names, write_plan
-from tests.helpers.server_thread import StandInThread
+from tests.helpers.server_thread import serving_cli
 
 KEY = "sk-ant-test-canary-0123456789"
 
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with StandInThread(mode="broken_then_repair") as fake:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    with serving_cli(monkeypatch, KEY, mode="broken_then_repair") as fake:
         yield fake
 
 

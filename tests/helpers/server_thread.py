@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from tests.fakes.messages_api import FakeMessagesAPI
 
@@ -31,3 +32,12 @@ class StandInThread:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+
+@contextmanager
+def serving_cli(monkeypatch: Any, key: str, **kwargs: Any) -> Iterator[FakeMessagesAPI]:
+    """A stand-in that the command line (the SDK) reaches through its environment variables."""
+    with StandInThread(**kwargs) as fake:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+        yield fake

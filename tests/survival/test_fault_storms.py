@@ -24,7 +24,7 @@ from tests.fakes import cards
 from tests.fakes.messages_api import FakeMessagesAPI, Step, unreachable_base_url
 from tests.helpers.cli import run_cli, tree_digest
 from tests.helpers.plans import component_names, write_plan
-from tests.helpers.server_thread import StandInThread
+from tests.helpers.server_thread import serving_cli
 
 KEY = "sk-ant-test-storm-0123456789"
 LANGUAGE = "typescript"
@@ -39,9 +39,7 @@ MAX_ATTEMPTS = 4
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with StandInThread(mode="good") as fake:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    with serving_cli(monkeypatch, KEY, mode="good") as fake:
         yield fake
 
 

@@ -16,7 +16,7 @@ from app.core.slug import is_reserved_name, is_safe_slug, slugify
 from app.core.store import CardStore
 from tests.fakes.messages_api import FakeMessagesAPI
 from tests.helpers.cli import run_cli
-from tests.helpers.server_thread import StandInThread
+from tests.helpers.server_thread import serving_cli
 
 KEY = "sk-ant-hostile-names-key"
 HOSTILE = [
@@ -56,9 +56,7 @@ FORMATS = ("folder", "single", "html", "zip")
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with StandInThread(mode="good") as fake:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    with serving_cli(monkeypatch, KEY, mode="good") as fake:
         yield fake
 
 
