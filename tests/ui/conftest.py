@@ -8,7 +8,8 @@ and awaited with ``qtbot.waitUntil(task.done)`` (see ``run_task``).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Coroutine, Iterator, TypeVar
+from pathlib import Path
+from typing import Any, Callable, Coroutine, Iterator, TypeVar
 
 import pytest
 
@@ -57,6 +58,19 @@ def _destroy_windows(qapp: Any) -> Iterator[None]:
             widget.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
             shiboken6.delete(widget)
     qapp.processEvents()
+
+
+@pytest.fixture
+def new_window() -> Callable[[Path], Any]:
+    """``new_window(plan)``: an unshown main window; ``_destroy_windows`` deletes it afterwards."""
+    from app.ui.main_window import MainWindow
+
+    def make(plan: Path) -> MainWindow:
+        window = MainWindow(plan)
+        window.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+        return window
+
+    return make
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-import shiboken6
 from PySide6.QtCore import QUrl
 
 from app.core.export import MANIFEST_NAME
@@ -26,25 +25,6 @@ def _fresh_memory() -> Iterator[None]:
     export_dialog.forget_choices()
 
 
-@pytest.fixture
-def make_window(qtbot: Any) -> Iterator[Callable[[Path], MainWindow]]:
-    """Windows that are gone when the test ends: a WebEngine view left to interpreter exit
-    crashes it. The SDK is imported first so its warm-up thread is idle during teardown."""
-    import anthropic  # noqa: F401
-
-    windows: list[MainWindow] = []
-
-    def make(plan: Path) -> MainWindow:
-        window = MainWindow(plan)
-        window.ask_unsaved = lambda: "discard"
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        window.deleteLater()
-    qtbot.waitUntil(lambda: not any(shiboken6.isValid(w) for w in windows), timeout=10000)
 
 
 @pytest.fixture
@@ -156,10 +136,10 @@ def test_open_folder_and_the_remembered_choice(qtbot: Any, example: Any, tmp_pat
 
 
 def test_ctrl_e_opens_the_dialog_for_the_open_plan(
-    tmp_path: Path, make_window: Callable[[Path], MainWindow]
+    tmp_path: Path, new_window: Callable[[Path], MainWindow]
 ) -> None:
     plan_path = copy_example(tmp_path)
-    window = make_window(plan_path)
+    window = new_window(plan_path)
     window.act_export.trigger()
     dialog = window.findChild(ExportDialog)
     assert dialog is not None and dialog.isVisible()

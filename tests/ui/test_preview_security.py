@@ -25,9 +25,10 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 
 from app.core.card import Finding
 from app.core.render import CONTENT_SECURITY_POLICY, render_card, sanitize_html, shell_html
-from app.ui.preview import PreviewCard, PreviewView, ShellOnlyInterceptor
+from app.ui.preview import PreviewCard, ShellOnlyInterceptor
 from tests.fakes.beacon import Beacon
 from tests.fakes.cards import good_card, hostile_card
+from tests.ui.windows import shown_preview
 
 pytestmark = pytest.mark.gui
 
@@ -359,12 +360,7 @@ def test_the_whole_preview_keeps_hostile_cards_inert(qtbot: Any, beacon: Beacon)
         ),
     ]
     opened: list[QUrl] = []
-    view = PreviewView(open_url=opened.append)
-    qtbot.addWidget(view)
-    view.resize(PreviewView.COLUMN_PX, 600)
-    view.show()
-    with qtbot.waitSignal(view.loaded, timeout=20000):
-        pass
+    view = shown_preview(qtbot, opened)
     shell_url = view.url()
     navigated: list[str] = []
     view.page().urlChanged.connect(lambda url: navigated.append(url.toString()[:80]))

@@ -10,7 +10,6 @@ from typing import Any, Callable, Iterator
 import keyring
 import keyring.backends.fail
 import pytest
-import shiboken6
 
 from app import apikey
 from app.engine.generate import GenerateOptions
@@ -60,25 +59,6 @@ class GatedKeyring(MemoryKeyring):
         return super().get_password(service, username)
 
 
-@pytest.fixture
-def make_window(qtbot: Any) -> Iterator[Callable[[Path], MainWindow]]:
-    """Windows that are gone when the test ends: a WebEngine view left to interpreter exit
-    crashes it. The SDK is imported first so its warm-up thread is idle during teardown."""
-    import anthropic  # noqa: F401
-
-    windows: list[MainWindow] = []
-
-    def make(plan: Path) -> MainWindow:
-        window = MainWindow(plan)
-        window.ask_unsaved = lambda: "discard"
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        window.deleteLater()
-    qtbot.waitUntil(lambda: not any(shiboken6.isValid(w) for w in windows), timeout=10000)
 
 
 def make_dialog(qtbot: Any, settings: Settings | None = None) -> SettingsDialog:
@@ -265,11 +245,11 @@ def test_settings_fill_in_the_generate_options() -> None:
 
 
 def test_ok_applies_theme_and_concurrency_to_the_window(
-    qtbot: Any, tmp_path: Path, make_window: Callable[[Path], MainWindow]
+    qtbot: Any, tmp_path: Path, new_window: Callable[[Path], MainWindow]
 ) -> None:
     from tests.ui.test_main_window import read_dom
 
-    window = make_window(copy_example(tmp_path))
+    window = new_window(copy_example(tmp_path))
     window.show()
     qtbot.waitUntil(lambda: window.preview.is_loaded, timeout=20000)
     dialog = open_settings_dialog(window)

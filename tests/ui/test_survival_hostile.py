@@ -19,7 +19,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWebEngineCore import QWebEngineSettings
 
 from app.core.render import render_card, shell_html
-from app.ui.preview import PreviewCard, PreviewView, ShellOnlyInterceptor
+from app.ui.preview import PreviewCard, ShellOnlyInterceptor
 from tests.fakes.beacon import Beacon
 from tests.survival.test_hostile_cards import card_body, export_html, hostile_kinds
 from tests.ui.test_preview_security import (  # noqa: F401 - fixtures used by name
@@ -34,6 +34,7 @@ from tests.ui.test_preview_security import (  # noqa: F401 - fixtures used by na
     plain_view,
     run_js,
 )
+from tests.ui.windows import shown_preview
 
 pytestmark = pytest.mark.gui
 
@@ -133,12 +134,7 @@ def test_layer_interceptor_alone_blocks_every_request_of_the_catalog(
 
 def test_all_layers_together_the_preview_keeps_the_catalog_inert(qtbot: Any, beacon: Beacon) -> None:
     opened: list[QUrl] = []
-    view = PreviewView(open_url=opened.append)
-    qtbot.addWidget(view)
-    view.resize(PreviewView.COLUMN_PX, 600)
-    view.show()
-    with qtbot.waitSignal(view.loaded, timeout=20000):
-        pass
+    view = shown_preview(qtbot, opened)
     shell_url = view.url()
     moves = watch_navigation(view.page())
     preview_cards = [PreviewCard(kind, kind, body, "done") for kind, body in cards(beacon.base_url).items()]

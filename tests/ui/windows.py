@@ -25,3 +25,16 @@ def make_window(qtbot: Any, plan: Path | None, api: FakeMessagesAPI | None = Non
     qtbot.waitExposed(window)
     qtbot.waitUntil(lambda: window.preview.is_loaded, timeout=20000)
     return window
+
+
+def shown_preview(qtbot: Any, opened: list[Any]) -> "PreviewView":
+    """A shown preview whose shell has loaded; clicked links are appended to ``opened``."""
+    from app.ui.preview import PreviewView
+
+    view = PreviewView(open_url=opened.append)
+    qtbot.addWidget(view)
+    view.resize(PreviewView.COLUMN_PX, 600)
+    view.show()
+    with qtbot.waitSignal(view.loaded, timeout=20000):
+        pass
+    return view
