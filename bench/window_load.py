@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> dict:
     from app.ui.qtapp import create_application
 
     app, loop = create_application([sys.argv[0]])
-    import anthropic  # noqa: F401  (as the window's warm-up would have, before any Generate)
+    import anthropic  # noqa: F401  (as a hint of a run would have: the pointer on Generate)
 
     from app.engine.providers.anthropic import AnthropicProvider
     from app.ui.main_window import MainWindow

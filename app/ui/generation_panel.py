@@ -14,7 +14,9 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QItemSelection,
     QItemSelectionModel,
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRect,
     QSize,
@@ -244,6 +246,8 @@ class GenerationPanel(QWidget):
         generate_all_requested(), cancel_requested(), retry_failed_requested()
         regenerate_requested(list): the selected components' names.
         current_changed(str): the row under the cursor changed (e.g. to scroll the preview).
+        run_intended(): the pointer or the focus reached a button that starts a run — a hint to
+            get ready for one (e.g. load the SDK) before the click.
     """
 
     generate_all_requested = Signal()
@@ -251,6 +255,7 @@ class GenerationPanel(QWidget):
     retry_failed_requested = Signal()
     regenerate_requested = Signal(list)
     current_changed = Signal(str)
+    run_intended = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -307,7 +312,14 @@ class GenerationPanel(QWidget):
         selection = self.list_view.selectionModel()
         selection.selectionChanged.connect(self._selection_changed)
         selection.currentChanged.connect(self._current_changed)
+        for button in (self.generate_button, self.retry_button, self.regenerate_button):
+            button.installEventFilter(self)
         self._update_buttons()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        if event.type() in (QEvent.Type.Enter, QEvent.Type.FocusIn):
+            self.run_intended.emit()
+        return super().eventFilter(watched, event)
 
     # -- public ---------------------------------------------------------------------------------
 

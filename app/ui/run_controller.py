@@ -42,8 +42,11 @@ _warm_up_thread: threading.Thread | None = None
 
 
 def warm_up() -> threading.Thread | None:
-    """Import the Anthropic SDK (~1.6 s) in a daemon thread, so the first Generate does not
-    freeze the window. Call it after the first paint; later calls do nothing (None)."""
+    """Start importing the Anthropic SDK (~1.6 s) in a thread, so that a run about to start
+    sends its first requests sooner. Call it on a hint of a run; later calls do nothing (None).
+
+    Not a daemon: quitting meanwhile waits for the import to end rather than finalizing the
+    interpreter under it (which has crashed)."""
     global _warm_up_thread
     if _warm_up_thread is not None:
         return None
@@ -54,7 +57,7 @@ def warm_up() -> threading.Thread | None:
         except Exception:  # the run itself reports a broken install, with context
             log.debug("warming up the anthropic SDK failed", exc_info=True)
 
-    _warm_up_thread = threading.Thread(target=target, name="cardsmith-warm-up", daemon=True)
+    _warm_up_thread = threading.Thread(target=target, name="cardsmith-warm-up")
     _warm_up_thread.start()
     return _warm_up_thread
 

@@ -154,6 +154,29 @@ async def test_several_streams_at_once(api: FakeMessagesAPI, provider: Anthropic
     assert len(api.records) == 6
 
 
+async def test_the_client_is_made_once_off_the_event_loop_thread(api: FakeMessagesAPI) -> None:
+    """Importing the SDK and building its TLS context take over a second: a window's event loop
+    must not do it, even when six streams start together."""
+    import threading
+
+    class Recording(AnthropicProvider):
+        made_on: list[str] = []
+
+        def _get_client(self, request: CardRequest):  # type: ignore[no-untyped-def]
+            if self._client is None:
+                self.made_on.append(threading.current_thread().name)
+            return super()._get_client(request)
+
+    provider = Recording(api_key=KEY, base_url=api.base_url)
+    try:
+        results = await asyncio.gather(*(collect(provider, card_request(f"Part {i}")) for i in range(6)))
+    finally:
+        await provider.aclose()
+    assert all(error is None for _, error in results)
+    assert len(Recording.made_on) == 1
+    assert Recording.made_on[0] != threading.main_thread().name
+
+
 # -- HTTP errors --------------------------------------------------------------------------------
 
 

@@ -37,8 +37,10 @@ def _current_loop(qloop: asyncio.AbstractEventLoop) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _sdk_imported() -> None:
-    # The window imports the SDK in a thread after it shows; an import still running while a test
-    # tears its window down has crashed the interpreter. Importing it once up front avoids that.
+    # The window imports the SDK in a thread on a hint of a run or when one starts; an import still
+    # running while a test tears its window down has crashed the interpreter. Importing it once up
+    # front avoids that (tests/ui/test_sdk_loading.py checks the window's own loading in a process
+    # of its own).
     import anthropic  # noqa: F401
 
 

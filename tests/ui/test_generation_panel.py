@@ -211,3 +211,17 @@ def test_rows_paint_done_green_and_failed_red(
     assert failed.red() > failed.green() + 40, failed.name()
     # The streaming bar is half full: filled at 25 %, track (not the fill colour) at 75 %.
     assert bar_pixel(2, 0.25) != bar_pixel(2, 0.75)
+
+
+def test_the_pointer_on_a_run_button_hints_a_run_and_cancel_does_not(
+    qtbot: QtBot, panel: GenerationPanel
+) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    for button in (panel.generate_button, panel.retry_button, panel.regenerate_button):
+        with qtbot.waitSignal(panel.run_intended, timeout=1000):
+            QApplication.sendEvent(button, QEvent(QEvent.Type.Enter))
+    with qtbot.assertNotEmitted(panel.run_intended):
+        QApplication.sendEvent(panel.cancel_button, QEvent(QEvent.Type.Enter))
+        QApplication.sendEvent(panel.generate_button, QEvent(QEvent.Type.Leave))

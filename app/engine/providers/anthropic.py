@@ -7,6 +7,7 @@ already classified. The API key never appears in a message or a repr.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import email.utils
 import json
@@ -71,6 +72,7 @@ class AnthropicProvider:
         self._connect_timeout_s = connect_timeout_s
         self._read_timeout_s = read_timeout_s
         self._client: AsyncAnthropic | None = None
+        self._client_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         key = "given" if self._api_key.get() else "from environment"
@@ -86,7 +88,7 @@ class AnthropicProvider:
         which made eight fast streams hold up the window's event loop. Cancelling the consumer
         closes the HTTP response at once (``async with``).
         """
-        client = self._get_client(request)
+        client = await self._client_off_loop(request)
         model = request.model
         input_tokens = output_tokens = 0
         stop_reason: str | None = None
@@ -136,7 +138,7 @@ class AnthropicProvider:
 
     async def count_tokens(self, request: CardRequest) -> int:
         """Input tokens of the request, from the API's free token-counting endpoint."""
-        client = self._get_client(request)
+        client = await self._client_off_loop(request)
         params = _params(request)
         params.pop("max_tokens")
         try:
@@ -156,6 +158,16 @@ class AnthropicProvider:
         import anthropic  # noqa: F401
 
     # -- the client ----------------------------------------------------------------------------
+
+    async def _client_off_loop(self, request: CardRequest) -> AsyncAnthropic:
+        """The client, made in a worker thread the first time: importing the SDK and building
+        its TLS context take over a second, which must not freeze a window's event loop (the
+        window imports the SDK only when a run starts, or a little earlier on a hint of one)."""
+        if self._client is None:
+            async with self._client_lock:  # concurrent first streams wait for one import
+                if self._client is None:
+                    await asyncio.to_thread(self._get_client, request)
+        return self._get_client(request)
 
     def _get_client(self, request: CardRequest) -> AsyncAnthropic:
         if self._client is None:
@@ -315,7 +327,7 @@ async def _server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[
             name, data = None, []
             continue
         field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
+        value = value.removeprefix(" ")
         if field == "event":
             name = value
         elif field == "data":
