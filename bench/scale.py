@@ -30,6 +30,8 @@ from bench.common import (  # noqa: E402
 TARGET_PARSE_MS = 50.0
 TARGET_EXPORT_S = 1.0
 TARGET_WINDOW_MB = 400.0
+MIB_IN_MB = 1.048576
+"""PSS is read in MiB; the target is held in (decimal) MB, the stricter reading."""
 
 
 def make_cards(plan_path: Path) -> int:
@@ -182,8 +184,9 @@ def main(argv: list[str] | None = None) -> str:
     rows += [
         ["window: shown, preview shell loaded", f"{w['loaded_s']:.2f} s", ""],
         [f"window: all {args.components} cards in the preview", f"{w['all_cards_s']:.2f} s", f"{w['articles']} cards sent to the page"],
-        ["window: PSS main + WebEngine", f"{w['pss_main']:.0f} + {w['pss_children']:.0f} = {total:.0f} MiB",
-         f"<= {TARGET_WINDOW_MB:g} MB: {verdict(total <= TARGET_WINDOW_MB)}"],
+        ["window: PSS main + WebEngine",
+         f"{w['pss_main']:.0f} + {w['pss_children']:.0f} = {total:.0f} MiB ({total * MIB_IN_MB:.0f} MB)",
+         f"<= {TARGET_WINDOW_MB:g} MB: {verdict(total * MIB_IN_MB <= TARGET_WINDOW_MB)}"],
         ["window: lateness p50/p99/max while selecting and scrolling",
          f"{w['late_p50']:.1f}/{w['late_p99']:.1f}/{w['late_max']:.1f} ms",
          f"p99 <= 16, max <= 50: {verdict(responsive)}"],
