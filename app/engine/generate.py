@@ -19,11 +19,11 @@ from app.core.lint import error_count, lint_card, unwrap_markdown_fence
 from app.core.plan import Component, Plan
 from app.core.pricing import cost_usd
 from app.core.prompt import CardRequest, build_repair_request, build_request
-from app.core.store import CardState, CardStore, StoreSnapshot, card_state
+from app.core.store import CardState, CardStore, StoredCard, StoreSnapshot, card_state
 from app.core.syntax import lint_syntax
 from app.engine.events import Done, Event, RunTotals
 from app.engine.provider import Provider
-from app.engine.runner import FollowUp, Job, RunOptions, Runner
+from app.engine.runner import FollowUp, Job, Runner, RunOptions
 from app.errors import StoreError, UsageError
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,15 @@ class CardSaved:
     """A finished card was linted and written to the card folder (follows its ``Done``)."""
 
     component: str
-    path: Path
+    card: StoredCard
+    """The card as written: a window shows it without reading the file back."""
     findings: tuple[Finding, ...]
     repaired: bool = False
     """The stored body is a repair's answer (it linted better than the first one)."""
+
+    @property
+    def path(self) -> Path:
+        return self.card.path
 
 
 GenerationEvent = Event | CardSaved
@@ -240,11 +245,11 @@ class Generation:
             versions.append((first_meta, first_body, "generated"))
         versions.append((meta, body, "repaired" if best > 0 else "generated"))
         # Disk writes leave the event loop so that eight streams keep flowing in the window.
-        path = await asyncio.to_thread(self._write, meta, body, versions)
+        stored = await asyncio.to_thread(self._write, meta, body, versions)
         answers = done.answers or (done.text,)
-        return answers[best], CardSaved(planned.component.name, path, findings, repaired=best > 0)
+        return answers[best], CardSaved(planned.component.name, stored, findings, repaired=best > 0)
 
-    def _write(self, meta: CardMeta, body: str, versions: list[tuple[CardMeta, str, str]]) -> Path:
+    def _write(self, meta: CardMeta, body: str, versions: list[tuple[CardMeta, str, str]]) -> StoredCard:
         assert self.snapshot is not None
         previous = self.snapshot.cards.get(meta.component.casefold())
         path = self.store.write_card(self.snapshot, meta, body)
@@ -260,5 +265,5 @@ class Generation:
         except StoreError as exc:
             # History is a convenience: a card that was written must not fail over its copy.
             log.warning("%s", exc.message)
-        return path
+        return StoredCard(path, meta, normalize_body(body))
 

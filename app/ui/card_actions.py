@@ -128,7 +128,7 @@ class CardActions(QObject):
         c.card_changed.connect(self._on_card_changed)
         # The window stores the saved card in its snapshot in its own slot, which runs after this
         # one: look at it once that has happened.
-        c.card_saved.connect(lambda name, _path: QTimer.singleShot(0, lambda: self._reload(name)))
+        c.card_saved.connect(lambda name, _card: QTimer.singleShot(0, lambda: self._reload(name)))
 
     def _action(self, text: str, slot: Callable[[], object], *keys: str) -> QAction:
         action = QAction(text, self.window)

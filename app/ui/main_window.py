@@ -23,29 +23,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.card import parse_card
 from app.core.plan import Plan
-from app.core.store import CardStore, StoreSnapshot
+from app.core.store import CardStore, StoredCard, StoreSnapshot
 from app.engine.generate import GenerateOptions, plan_generation
 from app.engine.progress import CardProgress
 from app.errors import CardsmithError, KeyMissingError
+from app.settings import Settings, load_settings
 from app.ui.banner import Banner
 from app.ui.card_actions import CardActions
 from app.ui.document import PlanDocument
 from app.ui.editor import IssueList, PlanEditor
+from app.ui.export_dialog import ExportDialog, open_export_dialog
+from app.ui.file_watch import PlanWatcher
 from app.ui.generation_panel import GenerationPanel
 from app.ui.highlighter import MarkdownHighlighter
-from app.ui.outline import OutlineRow, OutlineView
-from app.ui.preview import PreviewCard, PreviewView
-from app.ui.run_controller import RunController, warm_up
-from app.ui.providers import default_provider_factory
-from app.settings import Settings, load_settings
-from app.ui.export_dialog import ExportDialog, open_export_dialog
-from app.ui.settings_dialog import apply_settings, generate_options, open_settings_dialog
-from app.ui.file_watch import PlanWatcher
 from app.ui.instance_lock import InstanceLock
+from app.ui.outline import OutlineRow, OutlineView
 from app.ui.plan_files import PlanFiles
+from app.ui.preview import PreviewCard, PreviewView
+from app.ui.providers import default_provider_factory
 from app.ui.recovery import Autosaver
+from app.ui.run_controller import RunController, warm_up
+from app.ui.settings_dialog import apply_settings, generate_options, open_settings_dialog
 
 Answer = Literal["save", "discard", "cancel"]
 REPARSE_DELAY_MS = 250
@@ -383,16 +382,10 @@ class MainWindow(QMainWindow):
             return  # the saved card (or the failure) is shown by its own signal
         self.preview.update_card(self._preview_card(key, body=text, state=state))
 
-    def _on_card_saved(self, name: str, path: str) -> None:
+    def _on_card_saved(self, name: str, card: StoredCard) -> None:
         key = name.casefold()
-        try:
-            meta, body = parse_card(Path(path).read_text(encoding="utf-8"))
-        except (OSError, CardsmithError):
-            return
         if self.snapshot is not None:
-            from app.core.store import StoredCard
-
-            self.snapshot.cards[key] = StoredCard(Path(path), meta, body)
+            self.snapshot.cards[key] = card
         self.states[key] = "done"
         self.preview.update_card(self._preview_card(key, state="done"))
 

@@ -45,6 +45,10 @@ THEMES = ("light", "dark", "auto")
 UPDATE_INTERVAL_MS = 60
 """At most one script per this many ms carries all pending card changes (~16 Hz while streaming)."""
 
+RENDER_SLICE_S = 0.004
+"""Card rendering (Markdown, Pygments, sanitizing: ~0.8 ms a card) stops after this long per turn
+of the event loop; the rest follows in the next turn."""
+
 MAX_SCRIPT_CHARS = 4_000_000
 """Card changes are split over several scripts above this size (each card is at most ~1 MB)."""
 
@@ -418,7 +422,7 @@ class PreviewView(QWebEngineView):
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._push_slice)
         self._load_shell()
 
     # -- public API ------------------------------------------------------------------------
@@ -479,16 +483,28 @@ class PreviewView(QWebEngineView):
 
     def flush(self) -> None:
         """Send all pending changes to the page now (no-op until the shell has loaded)."""
+        self._push(float("inf"))
+
+    def _push_slice(self) -> None:
+        """The timer's push: rendering stops after ``RENDER_SLICE_S`` (at least one card is
+        rendered) and the rest goes out in the next turn of the event loop, so a burst of changes
+        (eight cards streaming, a plan of 1,000 cards opening) never holds the window up for long."""
+        self._push(time.perf_counter() + RENDER_SLICE_S)
+
+    def _push(self, deadline: float) -> None:
         self._timer.stop()
         if not self._loaded:
             return
         order = list(self._order) if self._order_dirty else None
-        changes = self._changed_articles()
+        changes = self._changed_articles(deadline)
         theme = self._theme if self._theme_dirty else None
-        scroll = self._scroll_key
+        # A scroll waits for the last slice: its card may not have been rendered yet.
+        scroll = self._scroll_key if not self._dirty else None
         self._order_dirty = self._theme_dirty = False
-        self._scroll_key = None
-        self._dirty.clear()
+        if scroll is not None:
+            self._scroll_key = None
+        if self._dirty:
+            self._timer.start(0)
         if order is None and not changes and theme is None and scroll is None:
             return
         batches = _batches(changes, MAX_SCRIPT_CHARS)
@@ -554,7 +570,7 @@ class PreviewView(QWebEngineView):
         self._dirty = set(self._order)
         self._order_dirty = True
         self._theme_dirty = True
-        self.flush()
+        self._push_slice()
         self.loaded.emit()
 
     def _on_render_process_terminated(
@@ -567,11 +583,18 @@ class PreviewView(QWebEngineView):
             self._restarts += 1
             self._load_shell()
 
-    def _changed_articles(self) -> list[tuple[str, str]]:
+    def _changed_articles(self, deadline: float) -> list[tuple[str, str]]:
+        """Render dirty cards in page order until ``deadline`` (``time.perf_counter``); the
+        ones not reached stay dirty."""
         changes: list[tuple[str, str]] = []
+        rendered = 0
         for key in self._order:
             if key not in self._dirty:
                 continue
+            if rendered and time.perf_counter() > deadline:
+                break
+            self._dirty.discard(key)
+            rendered += 1
             markup = article_inner_html(self._cards[key], self._fragment(self._cards[key]))
             if self._sent.get(key) != markup:
                 self._sent[key] = markup

@@ -70,7 +70,8 @@ class RunController(QObject):
             and terminal states (done, failed, cancelled, not run) at once.
         card_text(str, str): component name, the answer's full text so far (coalesced the same
             way; "" when a new attempt starts).
-        card_saved(str, str): component name, path of the card file just written.
+        card_saved(str, StoredCard): component name, the card just written (its path, front
+            matter and body: no need to read the file back).
         overall_changed(RunProgress): the live progress model (~10 Hz).
         run_started(list): names of the components that will be sent.
         run_finished(RunTotals): exactly once per started run, after every other signal of it.
@@ -79,7 +80,7 @@ class RunController(QObject):
 
     card_changed = Signal(object)
     card_text = Signal(str, str)
-    card_saved = Signal(str, str)
+    card_saved = Signal(str, object)
     overall_changed = Signal(object)
     run_started = Signal(list)
     run_finished = Signal(object)
@@ -234,7 +235,7 @@ class RunController(QObject):
     def _on_event(self, event: object) -> None:
         if isinstance(event, CardSaved):
             self.progress.apply(event)  # counts repaired cards for the summary
-            self.card_saved.emit(event.component, str(event.path))
+            self.card_saved.emit(event.component, event.card)
             return
         card = self.progress.apply(event)
         if isinstance(event, ev.Delta):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from app.core.card import Finding
+from app.core.card import CardMeta, Finding
 from app.core.prompt import CardRequest, build_repair_request
+from app.core.store import StoredCard
 from app.engine import events as ev
 from app.engine.generate import CardSaved
 from app.engine.progress import RunProgress
@@ -146,6 +147,6 @@ def test_progress_reads_repairing_until_done_and_counts_repaired_cards() -> None
     assert p.tokens == 10
     p.apply(ev.Done("A", "x", "end_turn", 200, 120, MODEL, 0.001, 1.0, 2, ("a", "x")))
     assert card.state == "done" and "repaired" not in p.summary()
-    p.apply(CardSaved("A", Path("a.md"), (), repaired=True))
+    p.apply(CardSaved("A", StoredCard(Path("a.md"), CardMeta("A"), "x"), (), repaired=True))
     assert p.repaired == 1 and "1 repaired" in p.summary()
     assert card.label().endswith("· repaired")

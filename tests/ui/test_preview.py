@@ -327,6 +327,20 @@ def test_scroll_to_brings_the_card_into_view(view: PreviewView, qtbot: Any) -> N
     assert run_js(qtbot, view.page(), "window.scrollY") > 0
 
 
+def test_a_burst_is_rendered_a_slice_per_turn_of_the_event_loop_and_scrolls_last(
+    view: PreviewView, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preview_module, "RENDER_SLICE_S", 0.0)  # one card per slice
+    before = view.js_calls
+    view.set_cards([card(f"k{i}") for i in range(6)])
+    view.scroll_to("k5")
+    filled = 'Array.from(document.querySelectorAll("#cards > article.card h1")).length'
+    qtbot.waitUntil(lambda: run_js(qtbot, view.page(), filled) == 6, timeout=10000)
+    assert view.js_calls - before == 6  # one script per card, none held back
+    top = run_js(qtbot, view.page(), 'document.querySelector("article[data-key=k5]").getBoundingClientRect().top')
+    assert abs(top) < 1
+
+
 def test_set_theme_switches_the_html_class(view: PreviewView, qtbot: Any) -> None:
     classes = 'Array.from(document.documentElement.classList)'
     view.set_theme("dark")

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from app.core.card import parse_card
 from app.core.plan import load_plan
 from app.core.prompt import CardRequest
-from app.core.store import CardStore
+from app.core.store import CardStore, StoredCard
 from app.engine import events as ev
 from app.engine.generate import GenerateOptions, PlannedCard
 from app.engine.progress import CardProgress, RunProgress
@@ -73,14 +73,14 @@ class Recorder:
     def __init__(self, controller: RunController) -> None:
         self.changed: list[CardProgress] = []
         self.texts: list[tuple[str, str]] = []
-        self.saved: list[tuple[str, str]] = []
+        self.saved: list[tuple[str, StoredCard]] = []
         self.overall: list[RunProgress] = []
         self.started: list[list[str]] = []
         self.finished: list[ev.RunTotals] = []
         self.stopped: list[str] = []
         controller.card_changed.connect(self.changed.append)
         controller.card_text.connect(lambda name, text: self.texts.append((name, text)))
-        controller.card_saved.connect(lambda name, path: self.saved.append((name, path)))
+        controller.card_saved.connect(lambda name, card: self.saved.append((name, card)))
         controller.overall_changed.connect(self.overall.append)
         controller.run_started.connect(self.started.append)
         controller.run_finished.connect(self.finished.append)
@@ -168,9 +168,10 @@ def test_six_cards_end_to_end_through_the_panel(
     assert rec.last_state() == {n: "done" for n in names}
     assert sorted(name for name, _ in rec.saved) == names
     files = card_files(plan_path)
-    assert len(files) == 6 and {Path(path) for _, path in rec.saved} == set(files)
-    for name, path in rec.saved:
-        meta, body = parse_card(Path(path).read_text(encoding="utf-8"))
+    assert len(files) == 6 and {card.path for _, card in rec.saved} == set(files)
+    for name, card in rec.saved:
+        meta, body = parse_card(card.path.read_text(encoding="utf-8"))
+        assert (meta, body) == (card.meta, card.body)  # the signal carries what is on disk
         assert meta.component == name
         # The live text the preview got is the answer the card was made from.
         assert rec.last_text()[name].strip() == body.strip()
