@@ -212,6 +212,13 @@ def lint_syntax(code: str, language: str) -> list[SyntaxProblem] | None:
     return [(line, message, severity) for line, message in problems]
 
 
+def prime_syntax(language: str) -> None:
+    """Load the grammar for ``language`` now (process-wide), e.g. in a worker thread before the
+    first card in that language is linted on an event loop."""
+    if language in _GRAMMARS:
+        _language(language)
+
+
 @cache
 def _language(language: str) -> Language | None:
     """The grammar, loaded on first use; None when its wheel is missing or does not load."""

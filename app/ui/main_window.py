@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
         # The SDK costs ~1.6 s and ~90 MB: a writer who only edits never pays for it. It loads in
         # a thread on a hint of a run (the pointer on a run button, the Run menu), or else when
         # the run starts (the provider imports it off the event loop).
-        self.panel.run_intended.connect(warm_up)
+        self.panel.run_intended.connect(self._warm_up)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         self.act_settings = self._action("Se&ttings…", lambda: open_settings_dialog(self), std.Preferences)
         edit_menu.addAction(self.act_settings)
         run_menu = menus.addMenu("&Run")
-        run_menu.aboutToShow.connect(warm_up)
+        run_menu.aboutToShow.connect(self._warm_up)
         for a in (self.act_generate, self.act_cancel, self.act_retry, self.act_regenerate):
             run_menu.addAction(a)
         self.cards.add_menu(menus)
@@ -293,6 +293,9 @@ class MainWindow(QMainWindow):
             self.cards.show(self.plan.components[index].key)
 
     # -- running ------------------------------------------------------------------------------
+
+    def _warm_up(self) -> None:
+        warm_up(self.plan.settings.language)
 
     def generate_all(self) -> None:
         self._start(GenerateOptions(concurrency=self.panel.concurrency_spin.value()))

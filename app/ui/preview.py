@@ -181,7 +181,17 @@ _UPDATE_JS = """\
   });
   if (p.scroll !== null) {
     var target = byKey.get(p.scroll);
-    if (target) { target.scrollIntoView({block: "start"}); }
+    if (target) {
+      // Cards out of view are not laid out (content-visibility) and count with a guessed height;
+      // the ones around the target are laid out now, so the jump lands where asked and stays.
+      main.querySelectorAll("article.near").forEach(function (el) { el.classList.remove("near"); });
+      var el = target, i;
+      for (i = 0; i < 4 && el; i++, el = el.previousElementSibling) { el.classList.add("near"); }
+      for (i = 0, el = target.nextElementSibling; i < 3 && el; i++, el = el.nextElementSibling) {
+        el.classList.add("near");
+      }
+      target.scrollIntoView({block: "start"});
+    }
   }
   return true;
 })(%s);

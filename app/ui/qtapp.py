@@ -8,11 +8,16 @@ On this Qt (6.12) a second ``QApplication.exit()`` after WebEngine was used cras
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import sys
+import threading
 from typing import Sequence
 
 from app.paths import APP_NAME
+
+IO_THREADS = 4
+"""Threads for ``asyncio.to_thread`` (card writes, keyring calls, SDK client set-up)."""
 
 
 def prepare_environment() -> None:
@@ -62,13 +67,22 @@ def install_event_loop(app):  # type: ignore[no-untyped-def]
     qasync's own default executor is a set of QThreads that nothing stops: the process then aborts
     at exit ("QThread: Destroyed while thread is still running").
     """
-    import concurrent.futures
-
     import qasync
 
     loop = qasync.QEventLoop(app, already_running=True)
-    loop.set_default_executor(
-        concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="cardsmith-io")
+    executor = concurrent.futures.ThreadPoolExecutor(
+        max_workers=IO_THREADS, thread_name_prefix="cardsmith-io"
     )
+    _start_every_thread(executor, IO_THREADS)
+    loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
     return loop
+
+
+def _start_every_thread(executor: concurrent.futures.ThreadPoolExecutor, count: int) -> None:
+    """Start the pool's threads now, while the process is quiet. The pool starts them on demand,
+    and starting one waits until it gets the GIL: during a run with eight streams that held the
+    event loop up for tens of milliseconds."""
+    barrier = threading.Barrier(count)  # each task waits for the others: one thread per task
+    for _ in range(count):
+        executor.submit(barrier.wait, 5.0)

@@ -327,6 +327,23 @@ def test_scroll_to_brings_the_card_into_view(view: PreviewView, qtbot: Any) -> N
     assert run_js(qtbot, view.page(), "window.scrollY") > 0
 
 
+def test_scroll_to_lands_and_stays_among_many_cards_of_different_heights(
+    view: PreviewView, qtbot: Any
+) -> None:
+    # Cards out of view are not laid out and count with a guessed height until they show.
+    def body(i: int) -> str:
+        return f"# K{i}\n\n" + "\n\n".join(f"Paragraph {j} of card {i}." for j in range(1 + i % 7))
+
+    view.set_cards([card(f"k{i}", body(i)) for i in range(40)])
+    view.flush()
+    for key in ("k30", "k12", "k37"):
+        view.scroll_to(key)
+        view.flush()
+        qtbot.wait(250)  # several frames: cards that came into view have been laid out
+        top = run_js(qtbot, view.page(), f'document.querySelector("article[data-key={key}]").getBoundingClientRect().top')
+        assert abs(top) < 1, (key, top)
+
+
 def test_a_burst_is_rendered_a_slice_per_turn_of_the_event_loop_and_scrolls_last(
     view: PreviewView, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -368,7 +368,7 @@ def test_an_unexpected_engine_error_still_finishes_the_run_once(
     assert factory.made[0].closed and not controller.running
 
 
-def test_warm_up_imports_the_sdk_in_a_thread_once() -> None:
+def test_warm_up_imports_the_sdk_and_primes_a_language_in_a_thread_once() -> None:
     import sys
 
     thread = warm_up()
@@ -377,6 +377,11 @@ def test_warm_up_imports_the_sdk_in_a_thread_once() -> None:
         thread.join(timeout=30)
     assert "anthropic" in sys.modules
     assert warm_up() is None
+    thread = warm_up("rust")
+    assert thread is not None  # the SDK is done; the language is new
+    thread.join(timeout=30)
+    assert {"pygments.lexers.rust", "tree_sitter_rust"} <= sys.modules.keys()
+    assert warm_up("rust") is None
 
 
 # -- Throttle ------------------------------------------------------------------------------------

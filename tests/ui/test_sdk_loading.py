@@ -21,7 +21,7 @@ from tests.helpers.server_thread import StandInThread
 
 CHILD = textwrap.dedent(
     """
-    import asyncio, json, sys
+    import asyncio, json, sys, threading
     from pathlib import Path
     from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
@@ -39,10 +39,13 @@ CHILD = textwrap.dedent(
             await asyncio.sleep(0.01)
         await asyncio.sleep(1.5)  # longer than any "after the first paint" warm-up would wait
         out["after_load"] = "anthropic" in sys.modules
+        threads = threading.active_count()
         if sys.argv[2] == "hint":
             QApplication.sendEvent(window.panel.generate_button, QEvent(QEvent.Type.Enter))
-            from app.ui import run_controller
-            run_controller._warm_up_thread.join(timeout=60)
+            for _ in range(600):
+                if "anthropic" in sys.modules and threading.active_count() == threads:
+                    break
+                await asyncio.sleep(0.1)
             out["after_hint"] = "anthropic" in sys.modules
         else:
             finished = []
@@ -54,9 +57,13 @@ CHILD = textwrap.dedent(
             out["states"] = sorted(set(window.states.values()))
         print(json.dumps(out), flush=True)
         window.close()
+
+    def finish(task):
+        if task.exception() is not None:
+            print(repr(task.exception()), file=sys.stderr, flush=True)
         app.quit()
 
-    loop.create_task(scenario())
+    loop.create_task(scenario()).add_done_callback(finish)
     app.exec()
     """
 )
