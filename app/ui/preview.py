@@ -183,11 +183,10 @@ _UPDATE_JS = """\
     var target = byKey.get(p.scroll);
     if (target) {
       // Cards out of view are not laid out (content-visibility) and count with a guessed height;
-      // the ones around the target are laid out now, so the jump lands where asked and stays.
+      // the target and the cards just above it (those that come into view with it and could
+      // push it down) are laid out now, so the jump lands where asked and stays.
       main.querySelectorAll("article.near").forEach(function (el) { el.classList.remove("near"); });
-      var el = target, i;
-      for (i = 0; i < 4 && el; i++, el = el.previousElementSibling) { el.classList.add("near"); }
-      for (i = 0, el = target.nextElementSibling; i < 3 && el; i++, el = el.nextElementSibling) {
+      for (var el = target, i = 0; i < 4 && el; i++, el = el.previousElementSibling) {
         el.classList.add("near");
       }
       target.scrollIntoView({block: "start"});
