@@ -61,6 +61,15 @@ def test_module_imports_without_qt(module: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_the_preview_markup_needs_no_qt() -> None:
+    """The window package's one Qt-free module: the preview's markup and update script."""
+    qt_only = BLOCK_QT.replace(' or name.startswith("app.ui")', "")
+    assert qt_only != BLOCK_QT
+    result = subprocess.run([sys.executable, "-c", qt_only + "\nimport app.ui.preview_markup\n"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 def test_the_blocker_really_blocks() -> None:
     code = BLOCK_QT + "\nimport PySide6.QtCore\n"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -34,7 +34,7 @@ from app.engine.progress import CardProgress
 from app.errors import CardsmithError
 from app.ui.card_editor import BUSY_STATES, CardContext, CardEditor, lint_body
 from app.ui.history_view import HistoryView
-from app.ui.preview import PreviewCard
+from app.ui.preview_markup import PreviewCard
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow

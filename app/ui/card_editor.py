@@ -32,7 +32,7 @@ from app.core.lint import error_count, lint_card, warning_count
 from app.core.store import CardStore, StoredCard
 from app.errors import CardsmithError
 from app.ui.highlighter import MarkdownHighlighter
-from app.ui.preview import PreviewCard
+from app.ui.preview_markup import PreviewCard
 
 LINT_DELAY_MS = 300
 SAVE_DELAY_MS = 800

@@ -10,33 +10,32 @@ enough on its own for what it covers:
 - ``PreviewPage`` accepts no navigation but the view's own load of the shell, hands clicked
   http/https links to the system browser, and opens no windows;
 - the page lives in a private off-the-record profile, so none of this leaks to other views.
+
+The markup and the update script are in app/ui/preview_markup.py (no Qt), the profile, page and
+interceptor in app/ui/preview_page.py; this module is the view that ties them together.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from PySide6.QtCore import QChildEvent, QEvent, QObject, QTimer, QUrl, Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QDesktopServices, QNativeGestureEvent, QWheelEvent
-from PySide6.QtWidgets import QMenu, QWidget
-from PySide6.QtWebEngineCore import (
-    QWebEnginePage,
-    QWebEngineProfile,
-    QWebEngineScript,
-    QWebEngineSettings,
-    QWebEngineUrlRequestInfo,
-    QWebEngineUrlRequestInterceptor,
-)
+from PySide6.QtCore import QChildEvent, QEvent, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QContextMenuEvent, QNativeGestureEvent, QWheelEvent
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
 from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QMenu, QWidget
 
-from app.core.card import Finding
-from app.core.render import MAX_PREVIEW_BYTES, render_card, shell_html, too_large, too_large_notice
+from app.core.render import shell_html
+from app.ui.preview_markup import (
+    PreviewCard,
+    article_inner_html,
+    card_fragment,
+    split_changes,
+    update_script,
+)
+from app.ui.preview_page import PreviewPage, ShellOnlyInterceptor, private_profile
 
 log = logging.getLogger(__name__)
 
@@ -51,333 +50,6 @@ of the event loop; the rest follows in the next turn."""
 
 MAX_SCRIPT_CHARS = 4_000_000
 """Card changes are split over several scripts above this size (each card is at most ~1 MB)."""
-
-EXTERNAL_SCHEMES = frozenset({"http", "https"})
-"""Clicked links with these schemes open in the system browser; any other click is ignored.
-
-(mailto: links are shown but do nothing: Chromium hands such schemes to the unknown-scheme policy,
-which is DisallowUnknownUrlSchemes, before any navigation request is made.)"""
-
-# States in which an empty body means "the text is on its way" rather than "there is no card".
-_WAITING_STATES = frozenset({"queued", "waiting", "streaming", "retrying"})
-
-_STATUS_CLASS = re.compile(r"[^a-z0-9-]")
-
-
-@dataclass(frozen=True)
-class PreviewCard:
-    """What the preview shows for one component."""
-
-    key: str
-    """Component key (casefolded name); identifies the card's article in the page."""
-    name: str
-    body: str
-    """Card Markdown; ``""`` while queued or missing (a placeholder is shown)."""
-    status: str
-    """A state word: missing, queued, streaming, retrying, done, failed, stale, edited, locked..."""
-    findings: tuple[Finding, ...] = ()
-
-
-# --- Markup ---------------------------------------------------------------------------------
-
-
-def _placeholder(status: str) -> str:
-    text = "Waiting…" if status in _WAITING_STATES else "No card yet."
-    return f'<p class="notice placeholder">{text}</p>'
-
-
-def _head_html(card: PreviewCard) -> str:
-    status_class = _STATUS_CLASS.sub("", card.status.lower()) or "unknown"
-    return (
-        '<div class="card-head">'
-        f'<span class="badge {status_class}">{html.escape(card.status)}</span> '
-        f'<span class="card-name">{html.escape(card.name)}</span>'
-        "</div>"
-    )
-
-
-def _finding_html(finding: Finding) -> str:
-    severity = "error" if finding.severity == "error" else "warning"
-    where = f"line {finding.line}: " if finding.line is not None else ""
-    return (
-        f'<li class="finding {severity}">{html.escape(where + finding.message)} '
-        f'<span class="rule">{html.escape(finding.rule)}</span></li>'
-    )
-
-
-def _findings_html(findings: Iterable[Finding]) -> str:
-    items = "".join(_finding_html(f) for f in findings)
-    return f'<ul class="findings">{items}</ul>' if items else ""
-
-
-def _body_too_large_notice(size_bytes: int) -> str:
-    return (
-        f'<p class="notice">This card is too large to preview ({size_bytes:,} bytes of Markdown; '
-        f"the limit is {MAX_PREVIEW_BYTES:,}). Open the card file to read it.</p>"
-    )
-
-
-def card_fragment(body: str) -> str:
-    """The sanitized HTML of a card body, or a too-large notice in its place."""
-    # A body over the limit is no card, and rendering megabytes (Pygments above all) would freeze
-    # the window for seconds on every update; the cheap length test skips encoding normal cards.
-    if len(body) * 4 > MAX_PREVIEW_BYTES:
-        body_bytes = len(body.encode("utf-8"))
-        if body_bytes > MAX_PREVIEW_BYTES:
-            return _body_too_large_notice(body_bytes)
-    try:
-        fragment = render_card(body)
-    except Exception:  # a renderer bug must not take the window down; the card says so instead
-        log.exception("could not render a card for the preview")
-        return '<p class="notice">This card could not be rendered.</p>'
-    if too_large(fragment):
-        return too_large_notice(len(fragment.encode("utf-8")))
-    return fragment
-
-
-def article_inner_html(card: PreviewCard, fragment: str | None) -> str:
-    """The inside of one ``<article class="card">``: head, body (or placeholder), findings.
-
-    ``fragment`` is ``card_fragment(card.body)`` (``None`` for an empty body).
-    """
-    body = fragment if fragment is not None else _placeholder(card.status)
-    return f"{_head_html(card)}\n{body.strip()}\n{_findings_html(card.findings)}"
-
-
-# Runs in the application world: page content has no JavaScript of its own. Keys and HTML arrive as
-# JSON values, never as script text; articles are found by key, changed ones get new innerHTML,
-# untouched ones stay the same DOM nodes, and scroll is only touched for an explicit scroll_to.
-_UPDATE_JS = """\
-(function (p) {
-  var main = document.getElementById("cards");
-  if (!main) { return false; }
-  if (p.theme !== null) {
-    var cls = document.documentElement.classList;
-    cls.remove("theme-light", "theme-dark");
-    if (p.theme === "light" || p.theme === "dark") { cls.add("theme-" + p.theme); }
-  }
-  var byKey = new Map();
-  Array.prototype.forEach.call(main.children, function (el) { byKey.set(el.dataset.key, el); });
-  if (p.order !== null) {
-    var wanted = new Set(p.order);
-    byKey.forEach(function (el, key) { if (!wanted.has(key)) { el.remove(); byKey.delete(key); } });
-    var prev = null;
-    p.order.forEach(function (key) {
-      var el = byKey.get(key);
-      if (!el) {
-        el = document.createElement("article");
-        el.className = "card";
-        el.dataset.key = key;
-        byKey.set(key, el);
-      }
-      var here = prev ? prev.nextSibling : main.firstChild;
-      if (el !== here) { main.insertBefore(el, here); }
-      prev = el;
-    });
-  }
-  p.html.forEach(function (pair) {
-    var el = byKey.get(pair[0]);
-    if (el) { el.innerHTML = pair[1]; }
-  });
-  if (p.scroll !== null) {
-    var target = byKey.get(p.scroll);
-    if (target) {
-      // Cards out of view are not laid out (content-visibility) and count with a guessed height;
-      // the target and the cards just above it (those that come into view with it and could
-      // push it down) are laid out now, so the jump lands where asked and stays.
-      main.querySelectorAll("article.near").forEach(function (el) { el.classList.remove("near"); });
-      for (var el = target, i = 0; i < 4 && el; i++, el = el.previousElementSibling) {
-        el.classList.add("near");
-      }
-      target.scrollIntoView({block: "start"});
-    }
-  }
-  return true;
-})(%s);
-"""
-
-
-def update_script(
-    *,
-    order: list[str] | None = None,
-    changes: Sequence[tuple[str, str]] = (),
-    scroll: str | None = None,
-    theme: str | None = None,
-) -> str:
-    """One application-world script: reorder articles, replace changed ones, scroll, theme."""
-    payload = {
-        "order": order,
-        "html": [[key, markup] for key, markup in changes],
-        "scroll": scroll,
-        "theme": theme,
-    }
-    # ensure_ascii keeps the literal plain ASCII: no U+2028 or encoding surprises inside the script.
-    return _UPDATE_JS % json.dumps(payload, ensure_ascii=True)
-
-
-def _batches(changes: list[tuple[str, str]], limit: int) -> list[list[tuple[str, str]]]:
-    batches: list[list[tuple[str, str]]] = [[]]
-    size = 0
-    for key, markup in changes:
-        cost = len(key) + len(markup) + 16
-        if batches[-1] and size + cost > limit:
-            batches.append([])
-            size = 0
-        batches[-1].append((key, markup))
-        size += cost
-    return batches
-
-
-# --- Web engine pieces ----------------------------------------------------------------------
-
-_ALLOWED_DATA_RESOURCES = frozenset(
-    {
-        QWebEngineUrlRequestInfo.ResourceType.ResourceTypeMainFrame,
-        QWebEngineUrlRequestInfo.ResourceType.ResourceTypeImage,
-    }
-)
-
-
-class ShellOnlyInterceptor(QWebEngineUrlRequestInterceptor):
-    """Blocks every request that is not the shell document itself (or a ``data:`` image).
-
-    ``setHtml`` loads the shell as a ``data:`` URL, so that is the only scheme let through; http,
-    https, file, ftp, ws, blob and any other scheme are blocked, whatever asks for them.
-    """
-
-    def __init__(self, parent: QWebEngineProfile | None = None) -> None:
-        super().__init__(parent)
-        self.blocked_count = 0
-        """How many requests were blocked (diagnostics and tests)."""
-
-    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 - Qt name
-        url = info.requestUrl()
-        if url.scheme() == "data" and info.resourceType() in _ALLOWED_DATA_RESOURCES:
-            return
-        self.blocked_count += 1
-        log.debug("preview blocked a %s request", url.scheme() or "scheme-less")
-        info.block(True)
-
-
-_SETTINGS_OFF = (
-    "JavascriptEnabled",
-    "JavascriptCanOpenWindows",
-    "JavascriptCanAccessClipboard",
-    "JavascriptCanPaste",
-    "LocalContentCanAccessFileUrls",
-    "LocalContentCanAccessRemoteUrls",
-    "PluginsEnabled",
-    "LocalStorageEnabled",
-    "WebGLEnabled",
-    "Accelerated2dCanvasEnabled",
-    "ScreenCaptureEnabled",
-    "PdfViewerEnabled",
-    "FullScreenSupportEnabled",
-    "HyperlinkAuditingEnabled",
-    "DnsPrefetchEnabled",
-    "AutoLoadIconsForPage",
-    "TouchIconsEnabled",
-    "AllowRunningInsecureContent",
-    "AllowGeolocationOnInsecureOrigins",
-    "AllowWindowActivationFromJavaScript",
-    "NavigateOnDropEnabled",
-    "ReadingFromCanvasEnabled",
-    "SpatialNavigationEnabled",
-    "ErrorPageEnabled",
-)
-_SETTINGS_ON = ("AutoLoadImages", "WebRTCPublicInterfacesOnly", "ShowScrollBars")
-
-
-def harden_settings(settings: QWebEngineSettings) -> None:
-    """Switch off all the preview does not need (attributes missing in a Qt build are skipped)."""
-    attrs = QWebEngineSettings.WebAttribute
-    for name in _SETTINGS_OFF:
-        attr = getattr(attrs, name, None)
-        if attr is not None:
-            settings.setAttribute(attr, False)
-    for name in _SETTINGS_ON:
-        attr = getattr(attrs, name, None)
-        if attr is not None:
-            settings.setAttribute(attr, True)
-    settings.setUnknownUrlSchemePolicy(
-        QWebEngineSettings.UnknownUrlSchemePolicy.DisallowUnknownUrlSchemes
-    )
-
-
-def private_profile() -> QWebEngineProfile:
-    """A fresh off-the-record profile (no disk cache, cookies or permissions kept)."""
-    profile = QWebEngineProfile()  # no storage name: off the record
-    profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
-    profile.setPersistentCookiesPolicy(
-        QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies
-    )
-    policy = getattr(QWebEngineProfile, "PersistentPermissionsPolicy", None)
-    if policy is not None:
-        profile.setPersistentPermissionsPolicy(policy.AskEveryTime)
-    profile.setSpellCheckEnabled(False)
-    harden_settings(profile.settings())
-    return profile
-
-
-class PreviewPage(QWebEnginePage):
-    """A page that only ever shows the shell the view loaded into it.
-
-    ``open_url`` receives clicked http/https links (``QDesktopServices.openUrl`` by default;
-    tests inject a recorder).
-    """
-
-    def __init__(
-        self,
-        profile: QWebEngineProfile,
-        parent: QWidget | None = None,
-        *,
-        open_url: Callable[[QUrl], object] | None = None,
-    ) -> None:
-        super().__init__(profile, parent)
-        self.open_url: Callable[[QUrl], object] = open_url or QDesktopServices.openUrl
-        self._expected_shell_loads = 0
-        harden_settings(self.settings())
-        self.permissionRequested.connect(lambda permission: permission.deny())
-
-    def expect_shell_load(self) -> None:
-        """Called right before the view's own ``setHtml``: that one navigation is accepted."""
-        self._expected_shell_loads += 1
-
-    def acceptNavigationRequest(  # noqa: N802 - Qt name
-        self, url: QUrl | str, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
-    ) -> bool:
-        url = QUrl(url)
-        types = QWebEnginePage.NavigationType
-        if (
-            self._expected_shell_loads > 0
-            and is_main_frame
-            and nav_type == types.NavigationTypeTyped
-            and url.scheme() == "data"
-        ):
-            # setHtml arrives as a typed data: navigation; refusing it would blank the preview.
-            self._expected_shell_loads -= 1
-            return True
-        if nav_type == types.NavigationTypeLinkClicked and url.scheme() in EXTERNAL_SCHEMES:
-            self.open_url(url)
-        else:
-            log.debug("preview refused a navigation (%s, %s)", nav_type.name, url.scheme())
-        return False
-
-    def createWindow(self, _type: QWebEnginePage.WebWindowType) -> None:  # noqa: N802 - Qt name
-        return None
-
-    def javaScriptConsoleMessage(  # noqa: N802 - Qt name
-        self,
-        level: QWebEnginePage.JavaScriptConsoleMessageLevel,
-        message: str,
-        line: int,
-        source: str,
-    ) -> None:
-        # Page content (and the CSP reporting on it) must not write to the app's log as warnings.
-        log.debug("preview console (%s): %s", level.name, message[:300])
-
-
-# --- The view -------------------------------------------------------------------------------
 
 _APPLICATION_WORLD = QWebEngineScript.ScriptWorldId.ApplicationWorld.value
 
@@ -516,7 +188,7 @@ class PreviewView(QWebEngineView):
             self._timer.start(0)
         if order is None and not changes and theme is None and scroll is None:
             return
-        batches = _batches(changes, MAX_SCRIPT_CHARS)
+        batches = split_changes(changes, MAX_SCRIPT_CHARS)
         for index, batch in enumerate(batches):
             first, last = index == 0, index == len(batches) - 1
             self._run_script(

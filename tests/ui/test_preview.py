@@ -264,6 +264,11 @@ def _click_link(qtbot: Any, view: PreviewView, selector: str) -> None:
             a.scrollIntoView({{block: "center"}}); var r = a.getBoundingClientRect();
             return [r.left + r.width / 2, r.top + r.height / 2]; }})()""",
     )
+    # A card that has just arrived is laid out and painted in a later frame (content-visibility);
+    # until then a click would land on its placeholder, not on the link. A user clicks what they see.
+    hit = (f"(function () {{ var e = document.elementFromPoint({int(rect[0])}, {int(rect[1])}); "
+           f"return !!e && e.closest('a') === document.querySelector({json.dumps(selector)}); }})()")
+    qtbot.waitUntil(lambda: run_js(qtbot, view.page(), hit) is True, timeout=5000)
     target = view.focusProxy() or view
     QTest.mouseClick(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(int(rect[0]), int(rect[1])))
 

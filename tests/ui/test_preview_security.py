@@ -25,7 +25,8 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 
 from app.core.card import Finding
 from app.core.render import CONTENT_SECURITY_POLICY, render_card, sanitize_html, shell_html
-from app.ui.preview import PreviewCard, ShellOnlyInterceptor
+from app.ui.preview_markup import PreviewCard
+from app.ui.preview_page import ShellOnlyInterceptor
 from tests.fakes.beacon import Beacon
 from tests.fakes.cards import good_card, hostile_card
 from tests.ui.windows import shown_preview

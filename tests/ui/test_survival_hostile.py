@@ -19,7 +19,8 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWebEngineCore import QWebEngineSettings
 
 from app.core.render import render_card, shell_html
-from app.ui.preview import PreviewCard, ShellOnlyInterceptor
+from app.ui.preview_markup import PreviewCard
+from app.ui.preview_page import ShellOnlyInterceptor
 from tests.fakes.beacon import Beacon
 from tests.survival.test_hostile_cards import card_body, export_html, hostile_kinds
 from tests.ui.test_preview_security import (  # noqa: F401 - fixtures used by name

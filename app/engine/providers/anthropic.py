@@ -8,16 +8,28 @@ already classified. The API key never appears in a message or a repr.
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
-import email.utils
 import json
 import socket
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from app.core.prompt import CardRequest
 from app.engine.provider import FaultKind, ProviderError, StreamChunk, StreamEnd, TextDelta
+from app.engine.providers.http_faults import (
+    CONNECT_FAILURES,
+    TIMEOUTS,
+    TRANSPORT_FAILURES,
+    class_names,
+    connect_failed,
+    error_field,
+    exception_chain,
+    is_spend_limit,
+    most_specific_text,
+    request_origin,
+    retry_after_seconds,
+)
+from app.engine.providers.sse import json_or_text, server_sent_events
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -25,13 +37,6 @@ if TYPE_CHECKING:
 READ_TIMEOUT_S = 600.0
 """The SDK's own default. Silent streams are the engine's stall watchdog's job, long before this."""
 MAX_MESSAGE_CHARS = 300
-
-# httpx / httpx2 / httpcore class names, matched by name so that either HTTP stack the SDK
-# version in use brings is recognised without importing it.
-_CONNECT_FAILURES = frozenset({"ConnectError", "ConnectTimeout"})
-_TIMEOUTS = frozenset({"TimeoutException", "ReadTimeout", "WriteTimeout", "PoolTimeout"})
-_TRANSPORT_FAILURES = frozenset({"TransportError", "NetworkError", "ProtocolError", "StreamError"})
-
 
 class _Secret:
     """Holds the API key so that neither repr() nor str() of its holder can show it."""
@@ -99,9 +104,9 @@ class AnthropicProvider:
                 **_params(request), stream=True
             ) as response:
                 request_id = response.headers.get("request-id")
-                async for name, data in _server_sent_events(response.iter_lines()):
+                async for name, data in server_sent_events(response.iter_lines()):
                     if name == "error":
-                        raise self._mid_stream_error(_json_or_text(data), request_id)
+                        raise self._mid_stream_error(json_or_text(data), request_id)
                     if name == "ping" or not data:
                         continue
                     event = json.loads(data)
@@ -212,23 +217,24 @@ class AnthropicProvider:
         if isinstance(exc, anthropic.APIConnectionError):
             # Raised only before a response arrived: refused, DNS, TLS, or a reused connection
             # that the server had closed.
-            if _connect_failed(exc):
+            if connect_failed(exc):
                 return self._error(
-                    FaultKind.UNREACHABLE, f"cannot reach {_origin(exc)}: {self._connect_reason(exc)}"
+                    FaultKind.UNREACHABLE, f"cannot reach {request_origin(exc)}: {self._connect_reason(exc)}"
                 )
+            origin, why = request_origin(exc), most_specific_text(exc)
             if isinstance(exc, anthropic.APITimeoutError):
-                return self._error(FaultKind.TIMEOUT, f"request to {_origin(exc)} timed out ({_reason(exc)})")
+                return self._error(FaultKind.TIMEOUT, f"request to {origin} timed out ({why})")
+            return self._error(FaultKind.CONNECTION_DROPPED, f"connection to {origin} lost: {why}")
+        names = class_names(exc)
+        if names & TIMEOUTS:
             return self._error(
-                FaultKind.CONNECTION_DROPPED, f"connection to {_origin(exc)} lost: {_reason(exc)}"
+                FaultKind.TIMEOUT, f"stream timed out ({most_specific_text(exc)})", request_id=request_id
             )
-        names = _class_names(exc)
-        if names & _TIMEOUTS:
-            return self._error(FaultKind.TIMEOUT, f"stream timed out ({_reason(exc)})", request_id=request_id)
-        if names & (_TRANSPORT_FAILURES | _CONNECT_FAILURES) or isinstance(exc, OSError):
+        if names & (TRANSPORT_FAILURES | CONNECT_FAILURES) or isinstance(exc, OSError):
             # The SDK does not wrap errors raised while reading an open stream.
             return self._error(
                 FaultKind.CONNECTION_DROPPED,
-                f"connection dropped mid-stream: {_reason(exc)}",
+                f"connection dropped mid-stream: {most_specific_text(exc)}",
                 request_id=request_id,
             )
         if isinstance(exc, anthropic.APIResponseValidationError):
@@ -244,8 +250,8 @@ class AnthropicProvider:
     def _from_status(self, exc: Any, request: CardRequest) -> ProviderError:
         status: int = exc.status_code
         body = exc.body
-        etype = _error_field(body, "type")
-        detail = _error_field(body, "message") or (
+        etype = error_field(body, "type")
+        detail = error_field(body, "message") or (
             body.strip().splitlines()[0] if isinstance(body, str) and body.strip() else ""
         )
         request_id = exc.request_id or (body.get("request_id") if isinstance(body, dict) else None)
@@ -271,7 +277,7 @@ class AnthropicProvider:
         if status == 402 or etype == "billing_error":
             return self._error(FaultKind.SPEND_LIMIT, text("billing problem"), **kw)
         if status == 429:
-            if _is_spend_limit(body, detail, retry_after):
+            if is_spend_limit(body, detail, retry_after):
                 return self._error(FaultKind.SPEND_LIMIT, text("spend limit reached"), **kw)
             return self._error(FaultKind.RATE_LIMITED, text("rate limited"), **kw)
         if status == 408:
@@ -290,8 +296,8 @@ class AnthropicProvider:
         self, body: Any, request_id: str | None, *, retry_after_s: float | None = None
     ) -> ProviderError:
         """An ``error`` event after the stream started (e.g. overloaded inside a 200 stream)."""
-        etype = _error_field(body, "type")
-        detail = _error_field(body, "message") or (
+        etype = error_field(body, "type")
+        detail = error_field(body, "message") or (
             body.strip().splitlines()[0] if isinstance(body, str) and body.strip() else ""
         )
         kind = FaultKind.OVERLOADED if etype == "overloaded_error" else FaultKind.STREAM_ERROR
@@ -304,7 +310,7 @@ class AnthropicProvider:
         )
 
     def _connect_reason(self, exc: BaseException) -> str:
-        for e in _chain(exc):
+        for e in exception_chain(exc):
             if type(e).__name__ == "ConnectTimeout":
                 return f"no connection within {self._connect_timeout_s:g} s"
             if isinstance(e, ConnectionRefusedError):
@@ -313,34 +319,7 @@ class AnthropicProvider:
                 return "host name not found"
             if isinstance(e, ssl.SSLError):
                 return f"TLS handshake failed ({e.reason or e})"
-        return _reason(exc)
-
-
-async def _server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str | None, str]]:
-    """(event name, data) per server-sent event, per the SSE format (fields until a blank line)."""
-    name: str | None = None
-    data: list[str] = []
-    async for line in lines:
-        if not line:
-            if name is not None or data:
-                yield name, "\n".join(data)
-            name, data = None, []
-            continue
-        field, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if field == "event":
-            name = value
-        elif field == "data":
-            data.append(value)
-    if name is not None or data:
-        yield name, "\n".join(data)
-
-
-def _json_or_text(data: str) -> Any:
-    try:
-        return json.loads(data)
-    except ValueError:
-        return data
+        return most_specific_text(exc)
 
 
 def _params(request: CardRequest) -> dict[str, Any]:
@@ -352,85 +331,3 @@ def _params(request: CardRequest) -> dict[str, Any]:
     if request.system:
         params["system"] = request.system
     return params
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """Seconds to wait from ``retry-after-ms``, else ``retry-after`` (seconds or an HTTP date)."""
-    ms = headers.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.UTC)
-    return max(0.0, (when - _dt.datetime.now(_dt.UTC)).total_seconds())
-
-
-def _error_field(body: object, name: str) -> str:
-    error = body.get("error") if isinstance(body, dict) else None
-    value = error.get(name) if isinstance(error, dict) else None
-    return value if isinstance(value, str) else ""
-
-
-def _error_code(body: object) -> str:
-    error = body.get("error") if isinstance(body, dict) else None
-    details = error.get("details") if isinstance(error, dict) else None
-    code = details.get("error_code") if isinstance(details, dict) else None
-    return code if isinstance(code, str) else ""
-
-
-def _is_spend_limit(body: object, detail: str, retry_after: float | None) -> bool:
-    """A 429 that waiting does not cure: the API marks it in ``error.details.error_code``."""
-    if "spend_limit" in _error_code(body):
-        return True
-    # Older answers carry no code, only wording, and never a retry-after.
-    lowered = detail.lower()
-    return retry_after is None and ("spend limit" in lowered or "usage limits" in lowered)
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def _class_names(exc: BaseException) -> set[str]:
-    return {cls.__name__ for cls in type(exc).__mro__}
-
-
-def _connect_failed(exc: BaseException) -> bool:
-    return any(
-        type(e).__name__ in _CONNECT_FAILURES
-        or isinstance(e, (ConnectionRefusedError, socket.gaierror, ssl.SSLError))
-        for e in _chain(exc)
-    )
-
-
-def _reason(exc: BaseException) -> str:
-    """The most specific non-empty text in the exception's chain (the SDK's own is generic)."""
-    texts = [str(e).strip() for e in _chain(exc)]
-    specific = [t for t in texts[1:] if t]
-    return specific[-1] if specific else (texts[0] or type(exc).__name__)
-
-
-def _origin(exc: Any) -> str:
-    url = getattr(getattr(exc, "request", None), "url", None)
-    if url is None:
-        return "the API"
-    port = f":{url.port}" if url.port else ""
-    return f"{url.scheme}://{url.host}{port}"
