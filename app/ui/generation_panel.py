@@ -8,6 +8,7 @@ state label and the bar: a thousand components cost a model reset, not a thousan
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -238,6 +239,24 @@ class ProgressRowDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(fill, radius, radius)
 
 
+class RowsView(QListView):
+    """A list whose rows never change size, so a changed row repaints only itself.
+
+    QListView repaints its whole viewport for any dataChanged, even of one row: with eight cards
+    streaming that was every visible row 16 times a second (15 % of the event loop's time).
+    """
+
+    def dataChanged(  # noqa: N802 - Qt name
+        self, top_left: _AnyIndex, bottom_right: _AnyIndex, roles: Sequence[int] = ()
+    ) -> None:
+        if top_left == bottom_right:
+            # The item view's own handling (repaint that row, editors, accessibility), without
+            # the list's relayout that rows of one fixed height never need.
+            QAbstractItemView.dataChanged(self, top_left, bottom_right, list(roles))
+        else:
+            super().dataChanged(top_left, bottom_right, list(roles))
+
+
 class GenerationPanel(QWidget):
     """Buttons (Generate all, Cancel, Retry failed, Regenerate selected, Concurrency), the overall
     bar and line, and one progress row per component.
@@ -282,7 +301,7 @@ class GenerationPanel(QWidget):
         self.overall_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.model = ProgressListModel(self)
-        self.list_view = QListView(self)
+        self.list_view = RowsView(self)
         self.list_view.setModel(self.model)
         self.list_view.setItemDelegate(ProgressRowDelegate(self.list_view))
         self.list_view.setUniformItemSizes(True)

@@ -225,3 +225,28 @@ def test_the_pointer_on_a_run_button_hints_a_run_and_cancel_does_not(
     with qtbot.assertNotEmitted(panel.run_intended):
         QApplication.sendEvent(panel.cancel_button, QEvent(QEvent.Type.Enter))
         QApplication.sendEvent(panel.generate_button, QEvent(QEvent.Type.Leave))
+
+
+def test_a_changed_row_repaints_only_itself(qtbot: QtBot, panel: GenerationPanel) -> None:
+    from PySide6.QtCore import QEvent, QObject
+
+    shown(qtbot, panel).set_components([(f"Component {i:02d}", "missing") for i in range(40)])
+    heights: list[int] = []
+
+    class Paints(QObject):
+        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
+            if event.type() == QEvent.Type.Paint:
+                heights.append(event.rect().height())
+            return False
+
+    qtbot.wait(50)  # the reset's own full repaint is done
+    paints = Paints()
+    panel.list_view.viewport().installEventFilter(paints)
+    try:
+        panel.update_card(streaming("Component 03", 40))
+        qtbot.waitUntil(lambda: bool(heights), timeout=2000)
+        qtbot.wait(50)
+    finally:
+        panel.list_view.viewport().removeEventFilter(paints)
+    row = panel.list_view.visualRect(panel.model.index(3)).height()
+    assert heights and max(heights) <= row, (heights, row)  # not the whole viewport
