@@ -98,12 +98,14 @@ def _markdown() -> markdown.Markdown:
 
 
 def prime_highlighting(language: str) -> None:
-    """Import and compile Pygments' lexer for ``language`` now (process-wide, ~20 ms the first
-    time), e.g. in a worker thread before cards in that language stream into the preview."""
+    """Import and compile what rendering a ``language`` card needs (Pygments' lexer and styles,
+    ~25 ms the first time) now, e.g. in a worker thread before such cards stream into the
+    preview. The imports and compiled patterns are process-wide."""
     try:
         get_lexer_by_name(language)
     except ClassNotFound:
-        pass
+        return
+    render_card(f"```{language}\nx\n```\n")
 
 
 # --- Sanitizer ------------------------------------------------------------------------------

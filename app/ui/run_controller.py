@@ -9,7 +9,9 @@ Qt event loop that the engine itself runs on (qasync).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import importlib
 import logging
 import threading
 from pathlib import Path
@@ -40,6 +42,18 @@ INTERNAL_ERROR_REASON = "internal error (see the log)"
 # one throttle interval, and the writer should see that it happened).
 _PROMPT_EVENTS: tuple[type, ...] = (*ev.TERMINAL_EVENTS, ev.Retrying)
 
+SDK_FIRST_REQUEST_MODULES = (
+    "anyio._core._sockets",
+    "anyio._core._streams",
+    "anyio.streams.memory",
+    "anyio.streams.stapled",
+    "opentelemetry.propagate",
+    "opentelemetry.trace.propagation.tracecontext",
+)
+"""What the SDK's HTTP stack imports only when it sends its first request: on the event loop, in
+the middle of the first streams. Best effort (another SDK version may not have them); an import
+is all it is, nothing of theirs is touched."""
+
 _warmed: set[str] = set()
 """What a warm-up has done or is doing: "sdk", "language:<name>"."""
 
@@ -65,6 +79,10 @@ def warm_up(language: str | None = None) -> threading.Thread | None:
                 prime_syntax(language)
             if "sdk" in todo:
                 import anthropic  # noqa: F401
+
+                for name in SDK_FIRST_REQUEST_MODULES:
+                    with contextlib.suppress(ImportError):
+                        importlib.import_module(name)
         except Exception:  # the run itself reports a broken install, with context
             log.debug("warming up failed", exc_info=True)
 

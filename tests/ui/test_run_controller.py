@@ -384,6 +384,16 @@ def test_warm_up_imports_the_sdk_and_primes_a_language_in_a_thread_once() -> Non
     assert warm_up("rust") is None
 
 
+def test_the_sdk_modules_warmed_ahead_of_the_first_request_exist_in_this_install() -> None:
+    """The list is best effort against SDK internals: when an SDK update renames them, this says so."""
+    import importlib.util
+
+    from app.ui.run_controller import SDK_FIRST_REQUEST_MODULES
+
+    missing = [name for name in SDK_FIRST_REQUEST_MODULES if importlib.util.find_spec(name) is None]
+    assert missing == []
+
+
 # -- Throttle ------------------------------------------------------------------------------------
 
 
