@@ -15,10 +15,8 @@ from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.fenced_code import FencedCodeExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.token import STANDARD_TYPES, Text, _TokenType
-from pygments.util import ClassNotFound
 
 from app.paths import resource
 
@@ -101,10 +99,6 @@ def prime_highlighting(language: str) -> None:
     """Import and compile what rendering a ``language`` card needs (Pygments' lexer and styles,
     ~25 ms the first time) now, e.g. in a worker thread before such cards stream into the
     preview. The imports and compiled patterns are process-wide."""
-    try:
-        get_lexer_by_name(language)
-    except ClassNotFound:
-        return
     render_card(f"```{language}\nx\n```\n")
 
 

@@ -265,5 +265,5 @@ class Generation:
         except StoreError as exc:
             # History is a convenience: a card that was written must not fail over its copy.
             log.warning("%s", exc.message)
-        return StoredCard(path, meta, normalize_body(body))
+        return StoredCard(path, meta, body)  # body came normalized from _lint
 
