@@ -198,16 +198,23 @@ def _cmd_estimate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from app.terminal import run_generate
 
-    if args.concurrency is not None and not 1 <= args.concurrency <= 16:
-        raise UsageError(f"--concurrency must be between 1 and 16, not {args.concurrency}")
+    from app.core.ranges import CONCURRENCY_RANGE, REPAIRS_RANGE
+
+    if args.concurrency is not None:
+        _check_range("--concurrency", args.concurrency, CONCURRENCY_RANGE)
     if args.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1, not {args.max_attempts}")
-    if not 0 <= args.repairs <= 5:
-        raise UsageError(f"--repairs must be between 0 and 5, not {args.repairs}")
+    _check_range("--repairs", args.repairs, REPAIRS_RANGE)
     if not args.stall_timeout > 0:
         raise UsageError(f"--stall-timeout must be positive, not {args.stall_timeout}")
     plan = load_checked_plan(args.plan, err)
     return run_generate(args, plan, out, err)
+
+
+def _check_range(option: str, value: int, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    if not low <= value <= high:
+        raise UsageError(f"{option} must be between {low} and {high}, not {value}")
 
 
 def _cmd_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -17,6 +17,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.core.fsutil import atomic_write
+from app.core.ranges import (
+    COLUMN_RANGE,
+    CONCURRENCY_RANGE,
+    MAX_ATTEMPTS_RANGE,
+    MAX_TOKENS_RANGE,
+    REPAIRS_RANGE,
+    STALL_TIMEOUT_RANGE,
+)
 from app.errors import CardsmithError
 from app.paths import config_dir
 
@@ -28,13 +36,6 @@ Theme = Literal["auto", "light", "dark"]
 THEMES: tuple[str, ...] = ("auto", "light", "dark")
 MAX_RECENT = 10
 
-# The same limits as the plan's front matter (app/core/plan_settings.py) and the CLI's options.
-CONCURRENCY_RANGE = (1, 16)
-MAX_TOKENS_RANGE = (64, 64000)
-COLUMN_RANGE = (200, 2000)
-STALL_TIMEOUT_RANGE = (1.0, 3600.0)
-MAX_ATTEMPTS_RANGE = (1, 20)
-REPAIRS_RANGE = (0, 5)
 MAX_MODEL_CHARS = 200
 
 # Anthropic keys start with "sk-ant-"; other "sk-" tokens of that length are keys of

@@ -7,12 +7,11 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from app.core.card import normalize_line_endings
+from app.core.fences import FenceOpening, fence_opening
 
 TAB_WIDTH = 4
 """Tab stops in the preview's code blocks (``tab-size: 4``)."""
 
-_FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_FENCE_CLOSE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})[ \t]*$")
 _ATX = re.compile(r"^ {0,3}(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*))?$")
 _ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 
@@ -103,9 +102,8 @@ def scan_markdown(body: str) -> Document:
     index = 0
     while index < len(lines):
         line = lines[index]
-        opening = _FENCE_OPEN.match(line)
-        info = opening.group("info") if opening else ""
-        if opening and not (opening.group("fence")[0] == "`" and "`" in info):
+        opening = fence_opening(line)
+        if opening is not None:
             index = _scan_fence(lines, index, opening, fences)
             continue
         heading = parse_heading(line)
@@ -117,22 +115,18 @@ def scan_markdown(body: str) -> Document:
     return Document(lines, fences, headings, prose)
 
 
-def _scan_fence(lines: list[str], index: int, opening: re.Match[str], fences: list[Fence]) -> int:
+def _scan_fence(lines: list[str], index: int, opening: FenceOpening, fences: list[Fence]) -> int:
     """Record the fence opening at ``index``; returns the index just after its closing line."""
-    marker = opening.group("fence")
-    info = opening.group("info").strip()
-    indent = len(opening.group("indent"))
-    fence = Fence(open_line=index + 1, tag=info.split()[0] if info else "")
+    fence = Fence(open_line=index + 1, tag=opening.tag)
     fences.append(fence)
     index += 1
     while index < len(lines):
-        closing = _FENCE_CLOSE.match(lines[index])
-        if closing and closing.group("fence")[0] == marker[0] and len(closing.group("fence")) >= len(marker):
+        if opening.closed_by(lines[index]):
             fence.close_line = index + 1
             return index + 1
         # Content lines lose up to the opening fence's indentation, as in CommonMark.
         text = lines[index]
         strip = len(text) - len(text.lstrip(" "))
-        fence.code.append((index + 1, text[min(strip, indent) :]))
+        fence.code.append((index + 1, text[min(strip, opening.indent) :]))
         index += 1
     return index

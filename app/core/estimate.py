@@ -9,7 +9,8 @@ from pathlib import Path
 from app.core.plan import Plan
 from app.core.pricing import default_prices, format_cost
 from app.core.prompt import build_request
-from app.core.store import CardState, CardStore, card_state
+from app.core.states import CardState, should_send
+from app.core.store import CardStore, card_state
 
 CHARS_PER_TOKEN = 3.5
 """English prose and code average 3.5-4 characters per token; erring low over-estimates cost."""
@@ -24,7 +25,7 @@ def approx_tokens(text: str) -> int:
 @dataclass(frozen=True)
 class CardEstimate:
     component: str
-    state: str
+    state: CardState
     input_tokens: int
     exact: bool
 
@@ -40,7 +41,7 @@ class Estimate:
 
     @property
     def to_send(self) -> tuple[CardEstimate, ...]:
-        return tuple(c for c in self.cards if c.state in (CardState.MISSING.value, CardState.STALE.value))
+        return tuple(c for c in self.cards if should_send(c.state))
 
     def _cost(self, output_per_card: int) -> float | None:
         if self.input_price is None or self.output_price is None:
@@ -66,7 +67,7 @@ class Estimate:
         if skipped:
             counts: dict[str, int] = {}
             for c in skipped:
-                counts[c.state] = counts.get(c.state, 0) + 1
+                counts[c.state.value] = counts.get(c.state.value, 0) + 1
             lines.append("not sent: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
         return lines
 
@@ -84,7 +85,7 @@ def estimate_plan(
         else:
             text = request.system + "".join(content for _, content in request.messages)
             tokens, exact = approx_tokens(text), False
-        cards.append(CardEstimate(component.name, state.value, tokens, exact))
+        cards.append(CardEstimate(component.name, state, tokens, exact))
     prices = default_prices()
     price = prices.price(plan.settings.model)
     return Estimate(

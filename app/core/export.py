@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-from app.core.card import normalize_body, serialize_card
+from app.core.card import Finding, normalize_body, serialize_card
+from app.core.fences import fenced_lines
 from app.core.fsutil import atomic_write
+from app.core.lint import lint_card
 from app.core.plan import Component, Plan
 from app.core.render import render_card, render_document
 from app.core.slug import is_safe_slug, slugify, unique_slug
@@ -141,6 +143,13 @@ def _link_text(name: str) -> str:
     return re.sub(r"([\\\[\]])", r"\\\1", name)
 
 
+def _findings(plan: Plan, entry: _Entry) -> tuple[Finding, ...]:
+    """The card's findings as its text is now: a card edited outside the app is linted again."""
+    if not entry.card.edited:
+        return entry.card.meta.findings
+    return tuple(lint_card(entry.card.body, plan.contract_for(entry.component)))
+
+
 def _bundle_json(plan: Plan, entries: list[_Entry], files: dict[str, bytes]) -> str:
     cards: list[dict[str, Any]] = []
     for entry in entries:
@@ -157,7 +166,7 @@ def _bundle_json(plan: Plan, entries: list[_Entry], files: dict[str, bytes]) -> 
                 "cost_usd": meta.cost_usd,
                 "edited": entry.card.edited,
                 "locked": meta.locked,
-                "findings": [f.to_dict() for f in meta.findings],
+                "findings": [f.to_dict() for f in _findings(plan, entry)],
             }
         )
     known_costs = [e.card.meta.cost_usd for e in entries if e.card.meta.cost_usd is not None]
@@ -203,30 +212,18 @@ def _single_markdown(plan: Plan, entries: list[_Entry]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _ATX_RE = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
 
 
 def demote_headings(markdown: str) -> str:
     """``#`` -> ``##``, ``##`` -> ``###`` ... (at most six); headings inside fenced code stay."""
-    out: list[str] = []
-    fence: str | None = None
-    for line in markdown.split("\n"):
-        match = _FENCE_RE.match(line)
+    lines = markdown.split("\n")
+    for index, fence in fenced_lines(lines):
         if fence is None:
-            if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
-                fence = match.group(1)
-            else:
-                line = _ATX_RE.sub(lambda m: m.group(1) + m.group(2) + ("#" if len(m.group(2)) < 6 else ""), line)
-        elif (
-            match
-            and match.group(1)[0] == fence[0]
-            and len(match.group(1)) >= len(fence)
-            and not match.group(2).strip()
-        ):
-            fence = None
-        out.append(line)
-    return "\n".join(out)
+            lines[index] = _ATX_RE.sub(
+                lambda m: m.group(1) + m.group(2) + ("#" if len(m.group(2)) < 6 else ""), lines[index]
+            )
+    return "\n".join(lines)
 
 
 def _zip_bytes(files: dict[str, bytes]) -> bytes:

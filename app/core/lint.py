@@ -118,10 +118,22 @@ def warning_count(findings: Iterable[Finding]) -> int:
 # Lint
 
 
+def offline_syntax(code: str, language: str) -> list[SyntaxProblem] | None:
+    """The offline syntax check (tree-sitter grammars), loaded on first use."""
+    from app.core.syntax import lint_syntax  # syntax imports this module's types
+
+    return lint_syntax(code, language)
+
+
 def lint_card(
-    body: str, contract: CardContract, *, syntax_checker: SyntaxChecker | None = None
+    body: str, contract: CardContract, *, syntax_checker: SyntaxChecker | None = offline_syntax
 ) -> list[Finding]:
-    """All findings for one card body, ordered by line (findings without a line last)."""
+    """All findings for one card body, ordered by line (findings without a line last).
+
+    This is the one lint: generation, ``cardsmith lint``, the Card tab, F8 and export all call it
+    with the default checker, so a card's findings (syntax included) read the same everywhere.
+    Tests pass another ``syntax_checker``; ``None`` leaves the code's syntax unchecked.
+    """
     doc = scan_markdown(body)
     findings: list[Finding] = []
     title_line = _check_title(doc, contract, findings)

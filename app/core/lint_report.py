@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from app.core.card import Finding, body_start_line
-from app.core.lint import SyntaxChecker, lint_card
+from app.core.lint import SyntaxChecker, lint_card, offline_syntax
 from app.core.plan import Plan, PlanIssue, load_plan
 from app.core.prompt import build_request
 from app.core.store import CardStore, card_state
 from app.errors import CardsmithError
-from app.core.syntax import lint_syntax
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ def _issue_line(name: str, issue: PlanIssue) -> str:
 
 
 def lint_plan_and_cards(
-    plan_path: Path, *, syntax_checker: SyntaxChecker | None = lint_syntax
+    plan_path: Path, *, syntax_checker: SyntaxChecker | None = offline_syntax
 ) -> LintReport:
     """Lint the plan and its cards; ``syntax_checker=None`` leaves the code's syntax unchecked."""
     plan = load_plan(plan_path)

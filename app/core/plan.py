@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from app.core.fences import FenceOpening, fence_opening
 from app.core.plan_model import Component, Plan, PlanIssue, PlanSettings, Severity, quote, shorten
 from app.core.plan_settings import parse_front_matter
 from app.core.textfile import UTF8_BOM, decode_text, detect_newline, encode_like, split_lines
@@ -111,45 +112,17 @@ def heading_name(line: str) -> str | None:
     return " ".join(rest.split())
 
 
-def _fence_open(line: str) -> tuple[str, int] | None:
-    """(fence char, fence length) when the line opens a fenced code block."""
-    rest = line
-    if line.startswith(" "):
-        rest = line.lstrip(" ")
-        if len(line) - len(rest) > 3:
-            return None
-    if rest[:3] not in ("```", "~~~"):
-        return None
-    char = rest[0]
-    length = len(rest) - len(rest.lstrip(char))
-    if char == "`" and "`" in rest[length:]:
-        return None  # CommonMark: a backtick fence's info string may not hold backticks
-    return char, length
-
-
-def _fence_closes(line: str, char: str, length: int) -> bool:
-    rest = line
-    if line.startswith(" "):
-        rest = line.lstrip(" ")
-        if len(line) - len(rest) > 3:
-            return False
-    if not rest.startswith(char * 3):
-        return False
-    run = len(rest) - len(rest.lstrip(char))
-    return run >= length and not rest[run:].strip(" \t")
-
-
 def _parse_body(
     lines: list[str], start: int
 ) -> tuple[str, tuple[Component, ...], list[PlanIssue]]:
     issues: list[PlanIssue] = []
     headings: list[tuple[int, str]] = []  # (0-based line index, name)
-    fence: tuple[str, int] | None = None
+    fence: FenceOpening | None = None
     fence_line = 0
     for index in range(start, len(lines)):
         line = lines[index]
         if fence is not None:
-            if _fence_closes(line, *fence):
+            if fence.closed_by(line):
                 fence = None
             continue
         first = line[:1]
@@ -159,7 +132,7 @@ def _parse_body(
         if name is not None:
             headings.append((index, name))
             continue
-        fence = _fence_open(line)
+        fence = fence_opening(line)
         fence_line = index + 1
     if fence is not None:
         issues.append(

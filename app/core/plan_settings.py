@@ -11,19 +11,13 @@ from typing import Any
 import yaml
 
 from app.core.plan_model import PlanIssue, PlanSettings, quote, shorten
+from app.core.ranges import PLAN_INT_RANGES
 
 _FRONT_MATTER_OPEN = "---"
 _FRONT_MATTER_CLOSE = ("---", "...")
 
-# (low, high) inclusive, for the integer settings of the front matter.
-_INT_RANGES: dict[str, tuple[int, int]] = {
-    "max_code_lines": (1, 100),
-    "column_px": (200, 2000),
-    "concurrency": (1, 16),
-    "max_tokens": (64, 64000),
-}
 _TEXT_KEYS = ("language", "model")
-_KNOWN_KEYS = ("title", *_TEXT_KEYS, *_INT_RANGES)
+_KNOWN_KEYS = ("title", *_TEXT_KEYS, *PLAN_INT_RANGES)
 
 # libyaml is fast on megabyte lines and caps nesting depth itself; the pure-Python loader turns
 # deep nesting into a RecursionError, which _load_front_matter catches.
@@ -168,7 +162,7 @@ def _check_setting(name: str, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
             return None, f"{name} must be text, not {_describe(value)}"
         return value.strip(), None
-    low, high = _INT_RANGES[name]
+    low, high = PLAN_INT_RANGES[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         return None, f"{name} must be a whole number from {low} to {high}, not {_describe(value)}"
     return value, None

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 
 from app.core.card import CardMeta, body_sha256, normalize_body, parse_card, serialize_card
 from app.core.fsutil import atomic_write, is_tmp_leftover, remove_tmp_leftovers
 from app.core.plan import Component, Plan
 from app.core.slug import slugify, unique_slug
+from app.core.states import CardState
 from app.errors import StoreError
 
 CARD_SUFFIX = ".md"
 CARDS_SUFFIX = ".cards"
 HISTORY_DIR = ".history"
-
-
-class CardState(str, Enum):
-    MISSING = "missing"
-    DONE = "done"
-    STALE = "stale"  # the component's request changed since the card was generated
-    EDITED = "edited"  # the body no longer matches body_sha256
-    LOCKED = "locked"  # approved by the writer; never regenerated
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,14 @@ from app.core.lint import error_count, lint_card, unwrap_markdown_fence
 from app.core.plan import Component, Plan
 from app.core.pricing import cost_usd
 from app.core.prompt import CardRequest, build_repair_request, build_request
-from app.core.store import CardState, CardStore, StoredCard, StoreSnapshot, card_state
-from app.core.syntax import lint_syntax
+from app.core.states import CardState, should_send
+from app.core.store import CardStore, StoredCard, StoreSnapshot, card_state
 from app.engine.events import Done, Event, RunTotals
 from app.engine.provider import Provider
 from app.engine.runner import FollowUp, Job, Runner, RunOptions
 from app.errors import StoreError, UsageError
 
 log = logging.getLogger(__name__)
-
-SENT_STATES = frozenset({CardState.MISSING, CardState.STALE})
-
 
 @dataclass(frozen=True)
 class GenerateOptions:
@@ -105,13 +102,7 @@ def plan_generation(
         if options.max_tokens is not None:
             request = replace(request, max_tokens=options.max_tokens)
         state = card_state(snapshot.card(component), request.sha256())
-        if state is CardState.LOCKED:
-            send = False
-        elif options.force:
-            send = True
-        else:
-            send = state in SENT_STATES
-        planned.append(PlannedCard(component, request, state, send))
+        planned.append(PlannedCard(component, request, state, should_send(state, force=options.force)))
     return planned
 
 
@@ -195,7 +186,7 @@ class Generation:
         """The body an answer is stored as, and its findings."""
         body = normalize_body(unwrap_markdown_fence(answer))
         contract = self.plan.contract_for(component)
-        return body, tuple(lint_card(body, contract, syntax_checker=lint_syntax))
+        return body, tuple(lint_card(body, contract))
 
     def _follow_up(self, job: Job, request: CardRequest, answer: str, done_so_far: int) -> FollowUp | None:
         """A repair request when the answer has error-level findings; warnings never cause one."""

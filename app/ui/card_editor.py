@@ -113,8 +113,8 @@ class CardText(QPlainTextEdit):
 
 
 def lint_body(body: str, contract: CardContract) -> tuple[Finding, ...]:
-    """The findings the window shows for a card body: one place, so the editor and F8 agree
-    (and a syntax checker, when the window gets one, is passed here)."""
+    """The findings the window shows for a card body: core's one lint, syntax included, so the
+    Card tab, F8, generation and ``cardsmith lint`` agree."""
     return tuple(lint_card(body, contract))
 
 

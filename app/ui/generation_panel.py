@@ -41,13 +41,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.ranges import CONCURRENCY_RANGE
 from app.engine.progress import CardProgress, RunProgress
 
 
 BAR_MAX = 1000
 FULL_WHEN_IDLE = frozenset({"done", "edited", "locked", "up to date"})
 """Idle states whose card exists and is usable: their bar is shown full."""
-MIN_CONCURRENCY, MAX_CONCURRENCY = 1, 16
 
 StateRole = Qt.ItemDataRole.UserRole + 1
 LabelRole = Qt.ItemDataRole.UserRole + 2
@@ -287,7 +287,7 @@ class GenerationPanel(QWidget):
         self.retry_button = QPushButton("Retry failed", self)
         self.regenerate_button = QPushButton("Regenerate selected", self)
         self.concurrency_spin = QSpinBox(self)
-        self.concurrency_spin.setRange(MIN_CONCURRENCY, MAX_CONCURRENCY)
+        self.concurrency_spin.setRange(*CONCURRENCY_RANGE)
         self.concurrency_spin.setValue(4)
         self.concurrency_spin.setToolTip("Parallel requests for the next run")
         concurrency_label = QLabel("Concurrency", self)

@@ -17,7 +17,8 @@ from PySide6.QtGui import (
 
 # The parser's own fence rules, so that a "## " line inside a fence never looks like a component
 # here while the parser ignores it (or the other way round).
-from app.core.plan import _fence_closes, _fence_open, heading_name
+from app.core.fences import closes_fence, fence_opening
+from app.core.plan import heading_name
 
 # Block states. -1 is Qt's "never highlighted"; fences encode their char and length so that a
 # closing fence must match the opening one, exactly as in the parser.
@@ -176,7 +177,7 @@ class MarkdownHighlighter(QSyntaxHighlighter):
             self.setFormat(comment.start(1), len(text) - comment.start(1), self._formats["muted"])
 
     def _fenced_line(self, text: str, fence: tuple[str, int]) -> None:
-        if _fence_closes(text, *fence):
+        if closes_fence(text, *fence):
             self.setFormat(0, len(text), self._formats["fence"])
             self.setCurrentBlockState(STATE_BODY)
             return
@@ -186,10 +187,10 @@ class MarkdownHighlighter(QSyntaxHighlighter):
     def _body_line(self, text: str) -> None:
         first = text[:1]
         if first in ("`", "~", " "):
-            fence = _fence_open(text)
+            fence = fence_opening(text)
             if fence is not None:
                 self.setFormat(0, len(text), self._formats["fence"])
-                self.setCurrentBlockState(fence_state(*fence))
+                self.setCurrentBlockState(fence_state(fence.char, fence.length))
                 return
         if first in ("#", " "):
             heading = _ATX_HEADING.match(text)

@@ -34,12 +34,14 @@ from PySide6.QtWidgets import (
 from app import apikey
 from app.core.contract import width_budget
 from app.engine.generate import GenerateOptions
-from app.settings import (
+from app.core.ranges import (
     COLUMN_RANGE,
     CONCURRENCY_RANGE,
     MAX_ATTEMPTS_RANGE,
     MAX_TOKENS_RANGE,
     STALL_TIMEOUT_RANGE,
+)
+from app.settings import (
     Settings,
     SettingsError,
     load_settings,

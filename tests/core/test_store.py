@@ -9,7 +9,8 @@ import pytest
 
 from app.core.card import CardMeta, body_sha256, parse_card, serialize_card
 from app.core.plan import Component, Plan, PlanSettings
-from app.core.store import CardState, CardStore, StoredCard, StoreSnapshot, card_state, cards_folder
+from app.core.states import CardState
+from app.core.store import CardStore, StoredCard, StoreSnapshot, card_state, cards_folder
 from app.errors import StoreError
 
 BODY = "# User Model\n\nStores users. It is small.\n\n```ts\nconst u = 1;\n```\n\n## Why this works\nIt is simple. Really.\n"
