@@ -3,7 +3,7 @@
 The table gives each rule its stable id and severity; raw HTML and stray content are the checks
 that read every line outside the card's sections. A new rule is an id below, its severity in
 ``RULE_SEVERITIES`` and a check that ``lint_card`` calls; its id is then part of the card format
-(docs/formats.md, "Lint rules").
+(docs/formats.md#lint-rules).
 """
 
 from __future__ import annotations
