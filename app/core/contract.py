@@ -74,7 +74,7 @@ def language_matches(fence_tag: str, plan_language: str) -> bool:
 def width_budget(column_px: int = DEFAULT_COLUMN_PX, font_px: int = CODE_FONT_PX) -> int:
     """Characters a code line may have without overflowing the preview column.
 
-    floor((column_px - horizontal padding - scrollbar) / (font_px * 0.6)), as DESIGN.md fixes it.
+    floor((column_px - horizontal padding - scrollbar) / (font_px * 0.6)) (docs/formats.md#the-card-contract).
     """
     usable = column_px - HORIZONTAL_PADDING_PX - SCROLLBAR_PX
     return max(1, math.floor(usable / (font_px * CHAR_WIDTH_EM)))

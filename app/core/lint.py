@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 from app.core.card import Finding, Severity
 from app.core.card_markdown import (
@@ -17,10 +16,31 @@ from app.core.card_markdown import (
     unwrap_markdown_fence,
 )
 from app.core.contract import WHY_HEADING, CardContract, canonical_language, language_matches
-from app.core.sentences import count_sentences, strip_code_spans
+from app.core.lint_rules import (
+    MAX_FINDINGS_PER_RULE,
+    RULE_CODE_BLOCK,
+    RULE_CODE_LANGUAGE,
+    RULE_CODE_LINES,
+    RULE_EXPLANATION_SENTENCES,
+    RULE_HEADING,
+    RULE_LINE_WIDTH,
+    RULE_RAW_HTML,
+    RULE_SEVERITIES,
+    RULE_STRAY_CONTENT,
+    RULE_SYNTAX,
+    RULE_WHY_SECTION,
+    RULE_WHY_SENTENCES,
+    SHOWN_CHARS,
+    append_more,
+    check_raw_html,
+    check_stray,
+    make_finding,
+)
+from app.core.plan_model import shorten
+from app.core.sentences import count_sentences
 
-# The Markdown scanning lives in card_markdown; its public helpers are re-exported because the
-# engine and the tests import them from app.core.lint.
+# The Markdown scanning lives in card_markdown and the rule table in lint_rules; their public
+# names are re-exported because the engine and the tests import them from app.core.lint.
 __all__ = [
     "MAX_FINDINGS_PER_RULE",
     "RULE_CODE_BLOCK",
@@ -52,54 +72,8 @@ SyntaxProblem = tuple[int, str] | tuple[int, str, Severity]
 SyntaxChecker = Callable[[str, str], list[SyntaxProblem] | None]
 """(code, canonical language) -> the problems found, or None when it cannot check the language."""
 
-# Stable rule ids: the prompt, repairs and the UI refer to them.
-RULE_HEADING = "heading"
-RULE_EXPLANATION_SENTENCES = "explanation-sentences"
-RULE_CODE_BLOCK = "code-block"
-RULE_CODE_LANGUAGE = "code-language"
-RULE_CODE_LINES = "code-lines"
-RULE_LINE_WIDTH = "line-width"
-RULE_WHY_SECTION = "why-section"
-RULE_WHY_SENTENCES = "why-sentences"
-RULE_RAW_HTML = "raw-html"
-RULE_SYNTAX = "syntax"
-RULE_STRAY_CONTENT = "stray-content"
-"""Text or headings outside the card's sections (a warning; not in the original rule list)."""
-
-RULE_SEVERITIES: dict[str, Severity] = {
-    RULE_HEADING: "error",
-    RULE_EXPLANATION_SENTENCES: "warning",
-    RULE_CODE_BLOCK: "error",
-    RULE_CODE_LANGUAGE: "error",
-    RULE_CODE_LINES: "error",
-    RULE_LINE_WIDTH: "error",
-    RULE_WHY_SECTION: "error",
-    RULE_WHY_SENTENCES: "warning",
-    RULE_RAW_HTML: "error",
-    RULE_SYNTAX: "error",
-    RULE_STRAY_CONTENT: "warning",
-}
-
-MAX_FINDINGS_PER_RULE = 3
-"""Per-line rules report this many lines, then one "and N more" finding."""
 SYNTAX_CHECK_MAX_LINES = 1000
 """Code blocks longer than this skip the syntax check (their code-lines error stands)."""
-
-# Raw HTML as CommonMark sees it: tags, comments, processing instructions, declarations, CDATA.
-# Autolinks (<https://...>, <me@example.org>) are not HTML: a tag name cannot contain ':' or '@'.
-_ATTRIBUTE = r"""\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?"""
-_RAW_HTML = re.compile(
-    r"(?<!\\)(?:"
-    rf"<[A-Za-z][A-Za-z0-9-]*(?:{_ATTRIBUTE})*\s*/?>"
-    # An opening tag whose attributes continue on the next line.
-    rf"|<[A-Za-z][A-Za-z0-9-]*(?:{_ATTRIBUTE})*\s*$"
-    r"|</[A-Za-z][A-Za-z0-9-]*\s*>"
-    r"|<!--"
-    r"|<\?"
-    r"|<![A-Za-z]"
-    r"|<!\[CDATA\["
-    r")"
-)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,8 +130,8 @@ def lint_card(
 
     _check_code_blocks(doc, contract, findings, syntax_checker)
     _check_why(doc, code, why, contract, findings, consumed)
-    _check_raw_html(doc, findings)
-    _check_stray(doc, consumed, findings, ignore_after=None if why else code)
+    check_raw_html(doc, findings)
+    check_stray(doc, consumed, findings, ignore_after=None if why else code)
     return sorted(findings, key=lambda f: (f.line is None, f.line or 0))
 
 
@@ -166,23 +140,27 @@ def _check_title(doc: Document, contract: CardContract, findings: list[Finding])
     expected = f"# {contract.name.strip()}"
     first = next((n for n, text in enumerate(doc.lines, 1) if text.strip()), None)
     if first is None:
-        findings.append(_finding(RULE_HEADING, f"the card is empty; it must start with '{expected}'"))
+        findings.append(make_finding(RULE_HEADING, f"the card is empty; it must start with '{expected}'"))
         return 0
     heading = doc.headings.get(first)
     if heading is None:
-        shown = _shorten(doc.lines[first - 1].strip())
+        shown = shorten(doc.lines[first - 1].strip(), SHOWN_CHARS)
         findings.append(
-            _finding(RULE_HEADING, f"the card must start with '{expected}', not '{shown}'", first)
+            make_finding(RULE_HEADING, f"the card must start with '{expected}', not '{shown}'", first)
         )
         return 0
     if heading.level != 1:
         message = f"the title must be a level-1 heading: '{expected}'"
         if heading.text != contract.name.strip():
-            message += f", not '{'#' * heading.level} {_shorten(heading.text)}'"
-        findings.append(_finding(RULE_HEADING, message, first))
+            message += f", not '{'#' * heading.level} {shorten(heading.text, SHOWN_CHARS)}'"
+        findings.append(make_finding(RULE_HEADING, message, first))
     elif heading.text != contract.name.strip():
         findings.append(
-            _finding(RULE_HEADING, f"the title is '# {_shorten(heading.text)}'; expected '{expected}'", first)
+            make_finding(
+                RULE_HEADING,
+                f"the title is '# {shorten(heading.text, SHOWN_CHARS)}'; expected '{expected}'",
+                first,
+            )
         )
     return first
 
@@ -216,7 +194,7 @@ def _check_sentences(
         else f"{contract.min_sentences} to {contract.max_sentences}"
     )
     noun = "sentence" if count == 1 else "sentences"
-    findings.append(_finding(rule, f"the {what} has {count} {noun}; write {wanted}", line))
+    findings.append(make_finding(rule, f"the {what} has {count} {noun}; write {wanted}", line))
 
 
 def _check_code_blocks(
@@ -226,11 +204,13 @@ def _check_code_blocks(
     syntax_checker: SyntaxChecker | None,
 ) -> None:
     if not doc.fences:
-        findings.append(_finding(RULE_CODE_BLOCK, "the card has no fenced code block; it needs exactly one"))
+        findings.append(
+            make_finding(RULE_CODE_BLOCK, "the card has no fenced code block; it needs exactly one")
+        )
         return
     if len(doc.fences) > 1:
         findings.append(
-            _finding(
+            make_finding(
                 RULE_CODE_BLOCK,
                 f"the card has {len(doc.fences)} fenced code blocks; it needs exactly one",
                 doc.fences[1].open_line,
@@ -238,12 +218,12 @@ def _check_code_blocks(
         )
     code = doc.fences[0]
     if code.close_line is None:
-        findings.append(_finding(RULE_CODE_BLOCK, "the code block is never closed", code.open_line))
+        findings.append(make_finding(RULE_CODE_BLOCK, "the code block is never closed", code.open_line))
     tag_ok = _check_language(code, contract, findings)
     counted = code.counted_code()
     if len(counted) > contract.max_code_lines:
         findings.append(
-            _finding(
+            make_finding(
                 RULE_CODE_LINES,
                 f"the code block has {len(counted)} lines; at most {contract.max_code_lines} fit",
                 code.open_line,
@@ -261,7 +241,7 @@ def _check_language(code: Fence, contract: CardContract, findings: list[Finding]
     expected = canonical_language(contract.language)
     if not code.tag:
         findings.append(
-            _finding(
+            make_finding(
                 RULE_CODE_LANGUAGE,
                 f"the code block has no language tag; expected ```{expected}",
                 code.open_line,
@@ -270,9 +250,10 @@ def _check_language(code: Fence, contract: CardContract, findings: list[Finding]
         return False
     if not language_matches(code.tag, contract.language):
         findings.append(
-            _finding(
+            make_finding(
                 RULE_CODE_LANGUAGE,
-                f"the code block is tagged '{_shorten(code.tag)}'; the plan's language is {expected}",
+                f"the code block is tagged '{shorten(code.tag, SHOWN_CHARS)}'; "
+                f"the plan's language is {expected}",
                 code.open_line,
             )
         )
@@ -286,14 +267,14 @@ def _check_width(code: list[tuple[int, str]], contract: CardContract, findings: 
     wide = [(n, width) for n, width in widths if width > budget]
     for n, width in wide[:MAX_FINDINGS_PER_RULE]:
         findings.append(
-            _finding(
+            make_finding(
                 RULE_LINE_WIDTH,
                 f"this code line is {width} characters wide; "
                 f"{budget} fit in the {contract.column_px} px column",
                 n,
             )
         )
-    _append_more(findings, RULE_LINE_WIDTH, wide, f"wider than {budget} characters", "code lines")
+    append_more(findings, RULE_LINE_WIDTH, wide, f"wider than {budget} characters", "code lines")
 
 
 def _check_syntax(
@@ -308,8 +289,8 @@ def _check_syntax(
     severity = first[2] if len(first) == 3 else RULE_SEVERITIES[RULE_SYNTAX]
     located = [(_code_to_body_line(code, p[0]), p[1]) for p in problems]
     for line, message in located[:MAX_FINDINGS_PER_RULE]:
-        findings.append(_finding(RULE_SYNTAX, message, line, severity))
-    _append_more(findings, RULE_SYNTAX, located, "in the code", "syntax errors", severity)
+        findings.append(make_finding(RULE_SYNTAX, message, line, severity))
+    append_more(findings, RULE_SYNTAX, located, "in the code", "syntax errors", severity)
 
 
 def _code_to_body_line(code: Fence, code_line: int) -> int:
@@ -329,16 +310,16 @@ def _check_why(
 ) -> None:
     expected = f"## {WHY_HEADING}"
     if why is None:
-        findings.append(_finding(RULE_WHY_SECTION, f"the card has no '{expected}' section after the code"))
+        findings.append(make_finding(RULE_WHY_SECTION, f"the card has no '{expected}' section after the code"))
         return
     consumed.add(why.line)
     if why.level != 2:
         findings.append(
-            _finding(RULE_WHY_SECTION, f"'{'#' * why.level} {why.text}' must be '{expected}'", why.line)
+            make_finding(RULE_WHY_SECTION, f"'{'#' * why.level} {why.text}' must be '{expected}'", why.line)
         )
     if code is not None and why.line < code.open_line:
         findings.append(
-            _finding(RULE_WHY_SECTION, f"the '{expected}' section must come after the code", why.line)
+            make_finding(RULE_WHY_SECTION, f"the '{expected}' section must come after the code", why.line)
         )
     next_heading = doc.heading_after(why.line)
     next_fence = next((f.open_line for f in doc.fences if f.open_line > why.line), None)
@@ -351,75 +332,5 @@ def _check_why(
     _check_sentences(findings, RULE_WHY_SENTENCES, f"'{expected}' section", prose, contract, line=why.line)
 
 
-def _check_raw_html(doc: Document, findings: list[Finding]) -> None:
-    in_fence = {n for fence in doc.fences for n in fence.lines}
-    offending: list[tuple[int, str]] = []
-    for number, text in enumerate(doc.lines, 1):
-        if number in in_fence:
-            continue
-        match = _RAW_HTML.search(strip_code_spans(text))
-        if match:
-            offending.append((number, match.group(0)))
-    for number, tag in offending[:MAX_FINDINGS_PER_RULE]:
-        findings.append(
-            _finding(RULE_RAW_HTML, f"raw HTML ({_shorten(tag, 30)}) is not allowed outside code", number)
-        )
-    _append_more(findings, RULE_RAW_HTML, offending, "with raw HTML", "lines")
-
-
-def _check_stray(
-    doc: Document, consumed: set[int], findings: list[Finding], *, ignore_after: Fence | None
-) -> None:
-    """Report each run of content that belongs to no section (its first line)."""
-    # Without a Why heading the text after the code is most likely the Why text itself: the
-    # missing heading is already an error, so it is not reported a second time.
-    limit = max(ignore_after.lines) if ignore_after is not None else None
-    runs: list[tuple[int, str]] = []
-    in_run = False
-    for number, text in enumerate(doc.lines, 1):
-        if not text.strip():
-            continue
-        if number in consumed or (limit is not None and number > limit):
-            in_run = False
-            continue
-        if not in_run:
-            heading = doc.headings.get(number)
-            what = (
-                f"the heading '{'#' * heading.level} {_shorten(heading.text)}' is not part of a card"
-                if heading
-                else "this text is outside the card's sections"
-            )
-            runs.append((number, what))
-            in_run = True
-    for number, message in runs[:MAX_FINDINGS_PER_RULE]:
-        findings.append(_finding(RULE_STRAY_CONTENT, message, number))
-    _append_more(findings, RULE_STRAY_CONTENT, runs, "outside the card's sections", "places")
-
-
-def _append_more(
-    findings: list[Finding],
-    rule: str,
-    items: Sequence[tuple[int, object]],
-    what: str,
-    noun: str,
-    severity: Severity | None = None,
-) -> None:
-    extra = len(items) - MAX_FINDINGS_PER_RULE
-    if extra > 0:
-        findings.append(
-            _finding(rule, f"and {extra} more {noun} {what}", items[MAX_FINDINGS_PER_RULE][0], severity)
-        )
-
-
-def _finding(
-    rule: str, message: str, line: int | None = None, severity: Severity | None = None
-) -> Finding:
-    return Finding(rule=rule, severity=severity or RULE_SEVERITIES[rule], message=message, line=line)
-
-
 def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
-
-
-def _shorten(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -175,7 +175,7 @@ class RunProgress:
 
     @property
     def speedup(self) -> float:
-        """Sum of the cards' durations over the run's wall time (DESIGN.md)."""
+        """Sum of the cards' durations over the run's wall time (docs/architecture.md#a-run-end-to-end)."""
         elapsed = self.elapsed_s
         return self.cards_s / elapsed if elapsed > 0 else 0.0
 

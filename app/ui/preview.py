@@ -1,6 +1,6 @@
 """The preview column: a hardened QtWebEngine view that shows the example cards, updated in place.
 
-Card text is model output, so it is treated as hostile (DESIGN "Preview safety"). Layers, each
+Card text is model output, so it is treated as hostile (docs/architecture.md#preview-safety). Layers, each
 enough on its own for what it covers:
 
 - ``render_card`` sanitizes every card with an nh3 allowlist (app/core/render.py);

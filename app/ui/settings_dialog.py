@@ -1,4 +1,4 @@
-"""The settings dialog: model, limits, column, theme, and the API key under DESIGN.md's rules.
+"""The settings dialog: model, limits, column, theme, and the API key (docs/formats.md#the-api-key).
 
 The key is shown only as where it comes from ("set (system keyring)"...), never as text. Every
 keyring call runs off the GUI thread (``asyncio.to_thread`` on the qasync loop; ``app.apikey``

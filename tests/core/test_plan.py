@@ -22,7 +22,7 @@ from app.core.plan import (
 )
 from app.errors import PlanError
 
-DESIGN_EXAMPLE = """\
+FORMATS_EXAMPLE = """\
 ---
 title: Auth service examples
 language: typescript        # default typescript
@@ -59,11 +59,11 @@ def names(plan: Plan) -> list[str]:
     return [c.name for c in plan.components]
 
 
-# --- the example of DESIGN.md ---------------------------------------------------------------
+# --- the example of docs/formats.md --------------------------------------------------------
 
 
 def test_design_example_parses_completely() -> None:
-    plan = parse_plan(DESIGN_EXAMPLE)
+    plan = parse_plan(FORMATS_EXAMPLE)
     assert plan.issues == ()
     assert plan.ok
     assert plan.settings == PlanSettings(
@@ -85,7 +85,7 @@ def test_design_example_parses_completely() -> None:
 
 
 def test_design_example_as_crlf_bytes_with_bom_keeps_lines() -> None:
-    data = b"\xef\xbb\xbf" + DESIGN_EXAMPLE.replace("\n", "\r\n").encode()
+    data = b"\xef\xbb\xbf" + FORMATS_EXAMPLE.replace("\n", "\r\n").encode()
     plan = parse_plan(data)
     assert plan.issues == ()
     assert [c.line for c in plan.components] == [12, 15]

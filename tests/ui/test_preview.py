@@ -287,7 +287,7 @@ def test_clicked_links_go_to_the_desktop_and_never_navigate(
     qtbot.waitUntil(lambda: len(opened) == 1, timeout=5000)
     assert opened[0] == QUrl(link)
 
-    # mailto: stays a link but DESIGN says anything but http(s) is ignored; so are links the
+    # mailto: stays a link but all but http(s) is ignored (docs/architecture.md#preview-safety); so are links the
     # sanitizer would never let through (planted here from the app world).
     _click_link(qtbot, view, 'a[href^="mailto"]')
     run_js(
@@ -432,7 +432,7 @@ def test_a_crashed_renderer_gets_the_shell_and_cards_back(qtbot: Any, caplog: py
 
 
 def test_ctrl_wheel_does_not_zoom_the_column_but_wheel_scrolls(view: PreviewView, qtbot: Any) -> None:
-    # The code width budget assumes zoom 1.0 (DESIGN "The card contract").
+    # The code width budget assumes zoom 1.0 (docs/formats.md#the-card-contract).
     view.set_cards([card(f"k{i}") for i in range(5)])
     view.flush()
     qtbot.waitUntil(lambda: view.focusProxy() is not None, timeout=5000)

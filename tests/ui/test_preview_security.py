@@ -1,7 +1,7 @@
 """Preview safety, one layer at a time: sanitizer, CSP, interceptor, then the whole PreviewView.
 
 Each layer is tested on its own, in a page where the other layers are absent and JavaScript is on,
-so that no layer hides another's failure (DESIGN "Preview safety"). A control test shows that the
+so that no layer hides another's failure (docs/architecture.md#preview-safety). A control test shows that the
 same payloads, with every layer off, do reach the beacon and do run script, so each 0 means
 something. The beacon (tests/fakes/beacon.py) is a local HTTP server counting every request.
 """
