@@ -84,8 +84,8 @@ class ProviderChoice:
 @dataclass(frozen=True)
 class _KindDefaults:
     provider_class: str
-    """"module:Class", built as ``Class(api_key=..., base_url=...)``; importing the module must
-    not import an SDK (a provider imports its SDK on first use, off the event loop)."""
+    """The class as "module:Class", built as ``Class(api_key=..., base_url=...)``; importing the
+    module must not import an SDK (a provider imports its SDK on first use, off the event loop)."""
     base_url_env: str | None
     key: KeySource
 
@@ -109,7 +109,6 @@ def resolve_provider_config(
     first: a command-line flag or the window's Settings); then the plan's front matter (today
     its ``model``, for a role that takes it from the plan); then the environment (the kind's
     base-URL variable); then the kind's and the role's defaults."""
-
     kind = next((c.kind for c in choices if c.kind is not None), DEFAULT_KIND)
     defaults = _KINDS[kind]
     env = os.environ if env is None else env
