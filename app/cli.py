@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     est = sub.add_parser("estimate", help="tokens and cost before generating")
     est.add_argument("plan", type=Path, metavar="PLAN")
     est.add_argument("--exact", action="store_true",
-                     help="ask the API's free token-counting endpoint (needs a key)")
+                     help="ask the API's free token-counting endpoint (needs a key; falls back to the"
+                          " offline count for a provider that cannot count)")
     est.add_argument("--debug", action="store_true", help="show tracebacks")
 
     hist = sub.add_parser("history", help="the recorded versions of one card")
@@ -185,11 +186,15 @@ def _cmd_estimate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     plan = load_checked_plan(args.plan, err)
     exact_counts: dict[str, int] | None = None
+    unavailable = ""
     if args.exact:
         from app.terminal import count_exact
 
         exact_counts = count_exact(plan)
-    estimate = estimate_plan(args.plan, plan, exact_input_tokens=exact_counts)
+        if exact_counts is None:
+            unavailable = "this provider cannot count tokens"
+    estimate = estimate_plan(args.plan, plan, exact_input_tokens=exact_counts,
+                             exact_unavailable=unavailable)
     for line in estimate.lines():
         print(line, file=out)
     return EXIT_OK

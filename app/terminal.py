@@ -1,4 +1,4 @@
-"""`cardsmith generate` in a terminal: key lookup, the run on asyncio, rich progress on stderr."""
+"""`cardsmith generate` in a terminal: the provider, the run on asyncio, rich progress on stderr."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ import signal
 from collections import Counter
 from typing import TextIO
 
-from app.apikey import MISSING_KEY_HELP, lookup_key
 from app.core.plan import Plan
+from app.core.states import CardState
 from app.engine import events as ev
 from app.engine.generate import CardSaved, GenerateOptions, Generation
 from app.engine.progress import RunProgress
 from app.engine.provider import FaultKind, Provider
-from app.errors import KeyMissingError
+from app.engine.provider_config import (
+    ProviderChoice,
+    ProviderConfig,
+    make_provider,
+    preload,
+    resolve_provider_config,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # A refused key and an unknown model are the user's to fix before anything can be sent (exit 2);
@@ -22,27 +28,25 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 USAGE_STOPS = frozenset({FaultKind.AUTH, FaultKind.NOT_FOUND})
 
 
-def make_provider(api_key: str) -> Provider:
-    from app.engine.providers.anthropic import AnthropicProvider
-
-    AnthropicProvider.import_sdk()
-    return AnthropicProvider(api_key=api_key)
+def provider_config(plan: Plan, model: str | None = None) -> ProviderConfig:
+    """The command line's provider: ``--model``, then the plan's front matter, then the environment."""
+    return resolve_provider_config(ProviderChoice(model=model), plan=plan.settings)
 
 
-def _require_key() -> str:
-    found = lookup_key()
-    if not found.key:
-        detail = f" ({found.note})" if found.note else ""
-        raise KeyMissingError(MISSING_KEY_HELP + detail)
-    return found.key
+def open_provider(config: ProviderConfig) -> Provider:
+    """The provider, its key read (KeyMissingError without one) and its SDK imported up front."""
+    provider = make_provider(config)
+    preload(config.kind)
+    return provider
 
 
-def count_exact(plan: Plan) -> dict[str, int]:
+def count_exact(plan: Plan) -> dict[str, int] | None:
+    """Exact input tokens per component from the provider; None when it cannot count them."""
     from app.engine.countcheck import count_input_tokens
 
-    provider = make_provider(_require_key())
+    provider = open_provider(provider_config(plan))
 
-    async def run() -> dict[str, int]:
+    async def run() -> dict[str, int] | None:
         try:
             return await count_input_tokens(provider, plan, concurrency=plan.settings.concurrency)
         finally:
@@ -122,7 +126,7 @@ class _Reporter:
         task = self._tasks[name]
         self._rich.update(task, completed=card.fraction * 100, status=card.label())
         # Finished rows leave the live display so that it shows what is running.
-        self._rich.update(task, visible=not card.finished or card.state == "failed")
+        self._rich.update(task, visible=not card.finished or card.state is CardState.FAILED)
 
     def _refresh_overall(self) -> None:
         if self._rich is not None and self._overall is not None:
@@ -137,11 +141,12 @@ class _Reporter:
 
 
 def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO) -> int:
+    config = provider_config(plan, args.model)
     options = GenerateOptions(
         only=tuple(args.only),
         force=args.force,
         concurrency=args.concurrency,
-        model=args.model,
+        model=config.model,
         stall_timeout_s=args.stall_timeout,
         max_attempts=args.max_attempts,
         repairs=args.repairs,
@@ -156,7 +161,7 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
         detail = ", ".join(f"{n} {s}" for s, n in sorted(kept.items()))
         print(f"nothing to generate: every card is up to date ({detail})", file=err)
         return EXIT_OK
-    provider = make_provider(_require_key())
+    provider = open_provider(config)
     generation.provider = provider
     reporter.total = len(to_send)
     interrupted = False
@@ -187,7 +192,7 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
 
 def _summarize(totals: ev.RunTotals, reporter: _Reporter, interrupted: bool, err: TextIO) -> int:
     progress = reporter.progress
-    failed = [c for c in progress.cards.values() if c.state == "failed"]
+    failed = [c for c in progress.cards.values() if c.state is CardState.FAILED]
     for reason, n in Counter(c.reason for c in failed).items():
         names = [c.name for c in failed if c.reason == reason]
         shown = ", ".join(names[:3]) + (f" and {n - 3} more" if n > 3 else "")

@@ -38,6 +38,8 @@ class Estimate:
     price_checked: str
     input_price: float | None
     output_price: float | None
+    exact_unavailable: str = ""
+    """Why exact counts were asked for but not given (the provider cannot count tokens)."""
 
     @property
     def to_send(self) -> tuple[CardEstimate, ...]:
@@ -63,6 +65,8 @@ class Estimate:
             f" at most {format_cost(self._cost(self.max_tokens))}"
             f" (prices checked {self.price_checked})",
         ]
+        if self.exact_unavailable:
+            lines.append(f"exact counts unavailable: {self.exact_unavailable}; input tokens are the offline estimate")
         skipped = [c for c in self.cards if c not in send]
         if skipped:
             counts: dict[str, int] = {}
@@ -73,7 +77,11 @@ class Estimate:
 
 
 def estimate_plan(
-    plan_path: Path, plan: Plan, *, exact_input_tokens: dict[str, int] | None = None
+    plan_path: Path,
+    plan: Plan,
+    *,
+    exact_input_tokens: dict[str, int] | None = None,
+    exact_unavailable: str = "",
 ) -> Estimate:
     snapshot = CardStore(plan_path).load(plan)
     cards = []
@@ -95,4 +103,5 @@ def estimate_plan(
         price_checked=prices.checked,
         input_price=price.input_per_mtok if price else None,
         output_price=price.output_per_mtok if price else None,
+        exact_unavailable=exact_unavailable,
     )

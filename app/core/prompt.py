@@ -110,14 +110,17 @@ def build_user_message(component: Component) -> str:
     return f"Component: {component.name}\n\nInstruction:\n{instruction}"
 
 
-def build_request(plan: Plan, component: Component, *, model: str | None = None) -> CardRequest:
+def build_request(
+    plan: Plan, component: Component, *, model: str | None = None, max_tokens: int | None = None
+) -> CardRequest:
+    """The component's request; ``model`` and ``max_tokens`` default to the plan's."""
     contract = plan.contract_for(component)
     return CardRequest(
         component=component.name,
         model=model or plan.settings.model,
         system=build_system_prompt(plan, contract),
         messages=(("user", build_user_message(component)),),
-        max_tokens=plan.settings.max_tokens,
+        max_tokens=plan.settings.max_tokens if max_tokens is None else max_tokens,
     )
 
 

@@ -5,16 +5,22 @@ from __future__ import annotations
 import asyncio
 
 from app.core.plan import Plan
-from app.core.prompt import build_request
-from app.engine.provider import Provider
+from app.core.prompt import CardRequest, build_request
+from app.engine.provider import Provider, token_counter
 
 
-async def count_input_tokens(provider: Provider, plan: Plan, *, concurrency: int = 4) -> dict[str, int]:
+async def count_input_tokens(
+    provider: Provider, plan: Plan, *, concurrency: int = 4
+) -> dict[str, int] | None:
+    """Input tokens per component; None when the provider cannot count them (counting is optional)."""
+    counter = token_counter(provider)
+    if counter is None:
+        return None
     limit = asyncio.Semaphore(max(1, concurrency))
 
-    async def one(name: str, request) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    async def one(name: str, request: CardRequest) -> tuple[str, int]:
         async with limit:
-            return name, await provider.count_tokens(request)
+            return name, await counter.count_tokens(request)
 
     requests = [(c.name, build_request(plan, c)) for c in plan.components]
     results = await asyncio.gather(*(one(n, r) for n, r in requests))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from app.core.card import Finding
-from app.engine.provider import FaultKind
+from app.engine.provider import FaultKind, StopReason
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,15 @@ class Started:
     component: str
     attempt: int
     max_attempts: int
+
+
+@dataclass(frozen=True)
+class Thinking:
+    """The model is thinking before the first text of this attempt (at most once per attempt).
+
+    Thinking text is never part of the card; the next ``Delta`` means the answer has begun."""
+
+    component: str
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,7 @@ class Done:
 
     component: str
     text: str
-    stop_reason: str | None
+    stop_reason: StopReason
     input_tokens: int
     output_tokens: int
     model: str
@@ -165,12 +174,13 @@ class RunFinished:
     totals: RunTotals
 
 
-CardEvent = Union[Queued, Started, Delta, Retrying, Repairing, Done, Failed, Cancelled, NotRun]
+CardEvent = Union[Queued, Started, Thinking, Delta, Retrying, Repairing, Done, Failed, Cancelled, NotRun]
 TerminalEvent = Union[Done, Failed, Cancelled, NotRun]
 RunEvent = Union[ConcurrencyChanged, RunStopped, RunFinished]
 Event = Union[
     Queued,
     Started,
+    Thinking,
     Delta,
     Retrying,
     Repairing,

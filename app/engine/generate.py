@@ -23,7 +23,10 @@ from app.core.states import CardState, should_send
 from app.core.store import CardStore, StoredCard, StoreSnapshot, card_state
 from app.engine.events import Done, Event, RunTotals
 from app.engine.provider import Provider
-from app.engine.runner import FollowUp, Job, Runner, RunOptions
+from app.engine.card_run import Job
+from app.engine.follow_ups import FollowUp
+from app.engine.roles import Role, request_settings
+from app.engine.runner import Runner, RunOptions
 from app.errors import StoreError, UsageError
 
 log = logging.getLogger(__name__)
@@ -96,11 +99,12 @@ def select_components(plan: Plan, only: tuple[str, ...]) -> list[Component]:
 def plan_generation(
     plan: Plan, snapshot: StoreSnapshot, options: GenerateOptions
 ) -> list[PlannedCard]:
+    settings = request_settings(
+        Role.EXECUTE, plan.settings, model=options.model, max_tokens=options.max_tokens
+    )
     planned: list[PlannedCard] = []
     for component in select_components(plan, options.only):
-        request = build_request(plan, component, model=options.model)
-        if options.max_tokens is not None:
-            request = replace(request, max_tokens=options.max_tokens)
+        request = build_request(plan, component, model=settings.model, max_tokens=settings.max_tokens)
         state = card_state(snapshot.card(component), request.sha256())
         planned.append(PlannedCard(component, request, state, should_send(state, force=options.force)))
     return planned

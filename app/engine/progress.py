@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from app.core.states import CardState
 from app.engine import events as ev
 from app.engine.generate import CardSaved
 from app.engine.provider import FaultKind
@@ -18,9 +19,9 @@ EXPECTED_OUTPUT_TOKENS = 450
 @dataclass
 class CardProgress:
     name: str
-    state: str = "queued"
-    """queued, waiting, streaming, retrying, repairing, done, failed, cancelled, not run, (and,
-    from the store: stale, edited, locked, up to date)."""
+    state: CardState = CardState.QUEUED
+    """A run's states: queued, thinking, streaming, retrying, repairing, and the terminal done,
+    failed, cancelled and not run."""
     attempt: int = 0
     max_attempts: int = 0
     tokens: int = 0
@@ -36,44 +37,50 @@ class CardProgress:
     repaired: bool = False
     """The stored card is a repair's answer."""
 
+    def __post_init__(self) -> None:
+        # A state given by its word (a report read back, a caller's literal) is the state itself.
+        self.state = CardState(self.state)
+
     @property
     def finished(self) -> bool:
-        return self.state in ("done", "failed", "cancelled", "not run")
+        return self.state.terminal
 
     @property
     def fraction(self) -> float:
         """How full the card's bar is, 0..1."""
-        if self.state == "done":
+        if self.state is CardState.DONE:
             return 1.0
-        if self.state in ("queued", "waiting", "not run"):
+        if self.state in (CardState.QUEUED, CardState.THINKING, CardState.NOT_RUN):
             return 0.0
         return min(0.97, self.tokens / max(1, self.expected_tokens))
 
     def label(self) -> str:
-        if self.state == "repairing":
+        state = self.state
+        if state is CardState.REPAIRING:
             what = "repairing" if self.repair_round <= 1 else f"repairing (round {self.repair_round})"
             if self.tokens == 0:
                 errors = "1 lint error" if self.repair_errors == 1 else f"{self.repair_errors} lint errors"
                 return f"{what} · {errors}"
             attempt = f", attempt {self.attempt}/{self.max_attempts}" if self.attempt > 1 else ""
             return f"{what} · {self.tokens} tok{attempt}"
-        if self.state == "streaming" and self.tokens == 0:
+        if state is CardState.THINKING or (state is CardState.STREAMING and self.tokens == 0):
+            what = "thinking…" if state is CardState.THINKING else "waiting for the first token"
             attempt = f" (attempt {self.attempt}/{self.max_attempts})" if self.attempt > 1 else ""
-            return f"waiting for the first token{attempt}"
-        if self.state == "streaming":
+            return f"{what}{attempt}"
+        if state is CardState.STREAMING:
             attempt = f", attempt {self.attempt}/{self.max_attempts}" if self.attempt > 1 else ""
             return f"streaming · {self.tokens} tok{attempt}"
-        if self.state == "retrying":
+        if state is CardState.RETRYING:
             return (
                 f"retrying {self.attempt + 1}/{self.max_attempts} · {self.reason}"
                 f" · waiting {self.wait_s:.1f} s"
             )
-        if self.state == "done":
+        if state is CardState.DONE:
             repaired = " · repaired" if self.repaired else ""
             return f"done · {self.tokens} tok · {self.duration_s:.1f} s{repaired}"
-        if self.state in ("failed", "not run", "cancelled") and self.reason:
-            return f"{self.state} · {self.reason}"
-        return self.state
+        if state.terminal and self.reason:
+            return f"{state.value} · {self.reason}"
+        return state.value
 
 
 @dataclass
@@ -108,25 +115,28 @@ class RunProgress:
         if name is None:
             return None
         card = self.cards.setdefault(name, CardProgress(name))
-        # A repair streams like any request, but the card reads "repairing" until it is done.
-        streaming = "repairing" if card.repair_round else "streaming"
+        # A repair streams (and thinks) like any request, but the card reads "repairing" until it
+        # is done.
+        streaming = CardState.REPAIRING if card.repair_round else CardState.STREAMING
         if isinstance(event, ev.Queued):
-            card.state, card.repair_round, card.repaired = "queued", 0, False
+            card.state, card.repair_round, card.repaired = CardState.QUEUED, 0, False
         elif isinstance(event, ev.Started):
             card.state, card.attempt, card.max_attempts = streaming, event.attempt, event.max_attempts
             card.tokens, card.reason = 0, ""
+        elif isinstance(event, ev.Thinking):
+            card.state = CardState.REPAIRING if card.repair_round else CardState.THINKING
         elif isinstance(event, ev.Delta):
             card.state, card.tokens = streaming, event.output_tokens
         elif isinstance(event, ev.Repairing):
-            card.state, card.repair_round, card.tokens, card.reason = "repairing", event.round, 0, ""
+            card.state, card.repair_round, card.tokens, card.reason = CardState.REPAIRING, event.round, 0, ""
             card.repair_errors = len(event.findings)
         elif isinstance(event, CardSaved):
             card.repaired = event.repaired
         elif isinstance(event, ev.Retrying):
-            card.state, card.attempt, card.max_attempts = "retrying", event.attempt, event.max_attempts
+            card.state, card.attempt, card.max_attempts = CardState.RETRYING, event.attempt, event.max_attempts
             card.reason, card.wait_s = event.reason, event.wait_s
         elif isinstance(event, ev.Done):
-            card.state, card.tokens, card.reason = "done", event.output_tokens, ""
+            card.state, card.tokens, card.reason = CardState.DONE, event.output_tokens, ""
             card.cost_usd, card.duration_s = event.cost_usd, event.duration_s
             self.input_tokens += event.input_tokens
             self.output_tokens += event.output_tokens
@@ -136,16 +146,16 @@ class RunProgress:
             else:
                 self.cost_usd += event.cost_usd
         elif isinstance(event, ev.Failed):
-            card.state, card.reason = "failed", event.reason
+            card.state, card.reason = CardState.FAILED, event.reason
         elif isinstance(event, ev.Cancelled):
-            card.state, card.reason = "cancelled", ""
+            card.state, card.reason = CardState.CANCELLED, ""
         elif isinstance(event, ev.NotRun):
-            card.state, card.reason = "not run", event.reason
+            card.state, card.reason = CardState.NOT_RUN, event.reason
         else:
             return None
         return card
 
-    def count(self, state: str) -> int:
+    def count(self, state: CardState) -> int:
         return sum(1 for c in self.cards.values() if c.state == state)
 
     @property
@@ -154,7 +164,7 @@ class RunProgress:
 
     @property
     def done(self) -> int:
-        return self.count("done")
+        return self.count(CardState.DONE)
 
     @property
     def repaired(self) -> int:
@@ -170,12 +180,14 @@ class RunProgress:
 
     @property
     def tokens(self) -> int:
-        streaming = sum(c.tokens for c in self.cards.values() if c.state in ("streaming", "repairing"))
+        live = (CardState.STREAMING, CardState.REPAIRING)
+        streaming = sum(c.tokens for c in self.cards.values() if c.state in live)
         return self.input_tokens + self.output_tokens + streaming
 
     @property
     def speedup(self) -> float:
-        """Sum of the cards' durations over the run's wall time (docs/architecture.md#a-run-end-to-end)."""
+        """Sum of the cards' durations over the run's wall time: how many cards' worth of work ran
+        at once, on average."""
         elapsed = self.elapsed_s
         return self.cards_s / elapsed if elapsed > 0 else 0.0
 
@@ -188,10 +200,10 @@ class RunProgress:
 
     def summary(self) -> str:
         parts = [f"{self.done}/{self.total} done"]
-        for state in ("failed", "cancelled", "not run"):
+        for state in (CardState.FAILED, CardState.CANCELLED, CardState.NOT_RUN):
             n = self.count(state)
             if n:
-                parts.append(f"{n} {state}")
+                parts.append(f"{n} {state.value}")
         if self.repaired:
             parts.append(f"{self.repaired} repaired")
         parts += [

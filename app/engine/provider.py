@@ -27,8 +27,8 @@ class FaultKind(str, Enum):
     # permanent for the card
     BAD_REQUEST = "bad_request"  # 400
     SPEND_LIMIT = "spend_limit"  # 429 whose type is a spend limit
-    TRUNCATED = "truncated"  # stop_reason max_tokens
-    REFUSED = "refused"  # stop_reason refusal
+    TRUNCATED = "truncated"  # the answer stopped at max_tokens
+    REFUSED = "refused"  # the model declined to answer
     # permanent for the whole run
     AUTH = "auth"  # 401 / 403
     NOT_FOUND = "not_found"  # 404: every card asks for the same model (or the same wrong URL)
@@ -76,6 +76,18 @@ class ProviderError(Exception):
         return self.kind in TRANSIENT_FAULTS
 
 
+class StopReason(str, Enum):
+    """Why a complete answer ended, in the engine's words: each provider maps its own onto these."""
+
+    END = "end"  # the model finished (end of turn, a stop sequence)
+    MAX_TOKENS = "max_tokens"  # cut off at the request's max_tokens (thinking counts toward it)
+    REFUSAL = "refusal"  # the model (or a safety classifier) declined to answer
+    TOOL_USE = "tool_use"  # the model asks for a tool's result before it goes on
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class TextDelta:
     """A piece of the answer's text as it streams in."""
@@ -84,28 +96,50 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
-class StreamEnd:
-    """The stream finished with message_stop; usage as the API reported it."""
+class ThinkingDelta:
+    """The model is thinking: a thinking block started or grew. Its text is never carried: thinking
+    is not part of the answer (and a stream of these keeps the stall watchdog from firing)."""
 
-    stop_reason: str | None
+
+@dataclass(frozen=True)
+class StreamEnd:
+    """The stream finished completely; usage as the API reported it."""
+
+    stop_reason: StopReason
     input_tokens: int
     output_tokens: int
     model: str
 
 
-StreamChunk = TextDelta | StreamEnd
+StreamChunk = TextDelta | ThinkingDelta | StreamEnd
 
 
 @runtime_checkable
 class Provider(Protocol):
-    """A model API. ``stream`` yields ``TextDelta``s then exactly one ``StreamEnd``, or raises
-    ``ProviderError``. A ``StreamEnd`` with stop_reason ``max_tokens`` or ``refusal`` is reported
-    as such (the engine decides that it is not a complete card)."""
+    """A model API. ``stream`` yields ``TextDelta``s (and ``ThinkingDelta``s, for a model that thinks
+    first) then exactly one ``StreamEnd``, or raises ``ProviderError``. A ``StreamEnd`` whose stop
+    reason is ``MAX_TOKENS`` or ``REFUSAL`` is reported as such: the engine decides that it is not a
+    complete card.
+
+    Optional: ``count_tokens(request) -> int`` (see ``TokenCounter``), when the API can count a
+    request's input tokens exactly; ``PRELOAD_MODULES`` on the class, the modules its first
+    request would otherwise import on the event loop (see ``app.engine.provider_config.preload``).
+    """
 
     name: str
 
     def stream(self, request: CardRequest) -> AsyncIterator[StreamChunk]: ...
 
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """A provider that can count a request's input tokens exactly (free of charge)."""
+
     async def count_tokens(self, request: CardRequest) -> int: ...
 
-    async def aclose(self) -> None: ...
+
+def token_counter(provider: Provider) -> TokenCounter | None:
+    """``provider`` if it counts tokens exactly, else None (callers fall back to an offline count)."""
+    return provider if isinstance(provider, TokenCounter) else None

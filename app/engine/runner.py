@@ -4,9 +4,10 @@ The runner owns the only retry loop (the SDK's retries are off), a stall watchdo
 an adaptive concurrency limit. A failed card never takes the others down; a refused key or an
 unreachable API stops the whole run at once; cancel stops every request promptly.
 
-A card may get follow-up requests (repairs) after its answer is complete: the ``follow_up``
-callback looks at each answer and returns the next request, or None. Follow-ups go through the
-same retry loop and the same concurrency limit, and a card still ends with one terminal event.
+The runner knows nothing of roles: it sends whatever requests its jobs carry (a card to execute,
+a card to review, a plan to draft) through whatever provider it is given. A card may get
+follow-up requests (repairs, ``app.engine.follow_ups``) after its answer is complete; a card
+still ends with one terminal event.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import math
 import random
 import time
-from dataclasses import dataclass, field, replace
-from typing import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Awaitable, Callable, Sequence
 
-from app.core.card import Finding
-from app.core.prompt import CardRequest
+from app.engine.card_run import CardRun, Job, completed
 from app.engine.events import (
     Cancelled,
     ConcurrencyChanged,
@@ -31,24 +30,26 @@ from app.engine.events import (
     Failed,
     NotRun,
     Queued,
-    Repairing,
     Retrying,
     RunFinished,
     RunStopped,
     RunTotals,
     Started,
     TerminalEvent,
+    Thinking,
 )
+from app.engine.follow_ups import FollowUpFn, FollowUps
 from app.engine.provider import (
     RUN_STOPPING_FAULTS,
     FaultKind,
     Provider,
     ProviderError,
-    StreamChunk,
     StreamEnd,
-    TextDelta,
 )
+from app.engine.reasons import attempts_text, describe_exception, one_line
 from app.engine.retry import AdaptiveLimit, RetryPolicy
+from app.engine.stream_reader import estimate_tokens, read_stream
+from app.engine.totals import run_totals
 from app.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -57,30 +58,6 @@ EventCallback = Callable[[Event], "Awaitable[None] | None"]
 CostFn = Callable[[str, int, int], "float | None"]
 SleepFn = Callable[[float], Awaitable[object]]
 
-CLOSE_TIMEOUT_S = 5.0
-"""How long closing a provider stream may take; a hung close must not hold up cancel."""
-
-MAX_REASON_CHARS = 300
-
-
-@dataclass(frozen=True)
-class Job:
-    """One card to generate: the component's name and its provider-neutral request."""
-
-    component: str
-    request: CardRequest
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """A further request in the card's conversation (a repair), and the findings that caused it."""
-
-    request: CardRequest
-    findings: tuple[Finding, ...] = ()
-
-
-FollowUpFn = Callable[[Job, CardRequest, str, int], "Awaitable[FollowUp | None] | FollowUp | None"]
-"""(job, the request just answered, its answer, follow-ups done so far) -> the next request."""
 
 
 @dataclass(frozen=True)
@@ -107,54 +84,6 @@ class RunOptions:
             raise UsageError(f"grow_after must be at least 1 (got {self.grow_after})")
 
 
-def estimate_tokens(chars: int) -> int:
-    """The live token estimate shown while streaming: about four characters per token."""
-    return math.ceil(chars / 4)
-
-
-def one_line(text: str, limit: int = MAX_REASON_CHARS) -> str:
-    """First non-empty line of ``text``, shortened: reasons are shown on one line."""
-    line = next((part.strip() for part in str(text).splitlines() if part.strip()), "")
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def describe_exception(exc: BaseException) -> str:
-    message = one_line(str(exc))
-    name = type(exc).__name__
-    return f"{name}: {message}" if message else name
-
-
-def _attempts_text(n: int) -> str:
-    return f"{n} attempt" if n == 1 else f"{n} attempts"
-
-
-@dataclass(eq=False)
-class _Card:
-    """The runner's private bookkeeping for one job."""
-
-    job: Job
-    attempts: int = 0
-    """Attempts of the current request (the first one, or the current follow-up)."""
-    earlier_attempts: int = 0
-    """Attempts of the requests before the current one."""
-    request: CardRequest | None = None
-    """The request being sent now; None = the job's own."""
-    first_started: float | None = None
-    terminal: TerminalEvent | None = None
-    finishing: bool = False
-    """Set once the terminal event is decided, so that cancel no longer interrupts the card."""
-    interrupted: bool = False
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
-
-    @property
-    def component(self) -> str:
-        return self.job.component
-
-    @property
-    def current_request(self) -> CardRequest:
-        return self.request if self.request is not None else self.job.request
-
-
 class Runner:
     """Generates the cards of ``jobs`` through ``provider``; call ``run()`` once."""
 
@@ -171,13 +100,15 @@ class Runner:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._provider = provider
-        self._cards = [_Card(job) for job in jobs]
+        self._cards = [CardRun(job) for job in jobs]
         self._options = options
         self._policy = replace(options.policy or RetryPolicy(), max_attempts=options.max_attempts)
         self._rng = random.Random(options.seed)
         self._on_event = on_event
         self._cost_fn = cost_fn
-        self._follow_up = follow_up
+        self._follow_ups = (
+            FollowUps(follow_up, self._attempts_of, self._emit, clock) if follow_up is not None else None
+        )
         self._sleep = sleep
         self._clock = clock
         self._pending_changes: list[ConcurrencyChanged] = []
@@ -266,11 +197,11 @@ class Runner:
 
     # -- one card -------------------------------------------------------------------------------
 
-    async def _run_card(self, card: _Card) -> None:
+    async def _run_card(self, card: CardRun) -> None:
         try:
             event = await self._attempts_of(card)
-            if isinstance(event, Done) and self._follow_up is not None:
-                event = await self._follow_ups(card, event)
+            if isinstance(event, Done) and self._follow_ups is not None:
+                event = await self._follow_ups.run(card, event)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None:
@@ -282,62 +213,7 @@ class Runner:
         card.finishing = True
         await self._finish(card, event)
 
-    async def _follow_ups(self, card: _Card, first: Done) -> Done:
-        """Send follow-ups while the callback asks for them; the card stays done whatever they
-        do, since its first answer is complete (a failed or cancelled repair just ends them)."""
-        answers: list[Done] = [first]
-        while True:
-            follow = await self._next_follow_up(card, answers[-1].text, len(answers) - 1)
-            if follow is None:
-                break
-            card.earlier_attempts += card.attempts
-            card.attempts, card.request = 0, follow.request
-            await self._emit(Repairing(card.component, len(answers), tuple(follow.findings)))
-            try:
-                event = await self._attempts_of(card)
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    task.uncancel()
-                break
-            if not isinstance(event, Done):
-                log.info("card %r: follow-up %d ended without an answer", card.component, len(answers))
-                break
-            answers.append(event)
-        return self._combined(card, answers)
-
-    async def _next_follow_up(self, card: _Card, answer: str, done_so_far: int) -> FollowUp | None:
-        assert self._follow_up is not None
-        try:
-            result = self._follow_up(card.job, card.current_request, answer, done_so_far)
-            if inspect.isawaitable(result):
-                result = await result
-        except Exception:
-            # A bug in the reviewer must not cost the writer a finished card.
-            log.exception("the follow-up callback failed for card %r", card.component)
-            return None
-        return result
-
-    def _combined(self, card: _Card, answers: list[Done]) -> Done:
-        """One terminal Done for every answer of the card: tokens and cost are the sums."""
-        if len(answers) == 1:
-            return answers[0]
-        costs = [a.cost_usd for a in answers]
-        first = card.first_started if card.first_started is not None else self._clock()
-        return Done(
-            component=card.component,
-            text=answers[-1].text,
-            stop_reason=answers[-1].stop_reason,
-            input_tokens=sum(a.input_tokens for a in answers),
-            output_tokens=sum(a.output_tokens for a in answers),
-            model=answers[-1].model,
-            cost_usd=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
-            duration_s=max(self._clock() - first, 0.0),
-            attempts=card.earlier_attempts + card.attempts,
-            answers=tuple(a.text for a in answers),
-        )
-
-    async def _attempts_of(self, card: _Card) -> TerminalEvent:
+    async def _attempts_of(self, card: CardRun) -> TerminalEvent:
         while True:
             self._check_halt()
             generation = await self._limit.acquire()
@@ -346,7 +222,7 @@ class Runner:
                 self._check_halt()
                 await self._start_attempt(card)
                 try:
-                    text, end = await self._stream_once(card)
+                    text, end = await self._read(card)
                 except ProviderError as error:
                     failure = error
             finally:
@@ -359,7 +235,7 @@ class Runner:
             if terminal is not None:
                 return terminal
 
-    async def _start_attempt(self, card: _Card) -> None:
+    async def _start_attempt(self, card: CardRun) -> None:
         card.attempts += 1
         self._requests_sent += 1
         if card.first_started is None:
@@ -367,63 +243,26 @@ class Runner:
         log.debug("card %r: attempt %d", card.component, card.attempts)
         await self._emit(Started(card.component, card.attempts, self._policy.max_attempts))
 
-    async def _stream_once(self, card: _Card) -> tuple[str, StreamEnd]:
-        """One request: Delta per chunk; raises ProviderError (STALLED, INCOMPLETE included)."""
-        iterator: AsyncIterator[StreamChunk] = aiter(self._provider.stream(card.current_request))
-        parts: list[str] = []
-        chars = 0
-        end: StreamEnd | None = None
-        try:
-            while True:
-                chunk = await self._next_chunk(iterator)
-                if chunk is None:
-                    break
-                if isinstance(chunk, StreamEnd):
-                    end = chunk
-                    break
-                if not isinstance(chunk, TextDelta):
-                    raise TypeError(f"the provider yielded {type(chunk).__name__}")
-                if not chunk.text:
-                    continue
-                parts.append(chunk.text)
-                chars += len(chunk.text)
-                await self._emit(Delta(card.component, chunk.text, chars, estimate_tokens(chars)))
-                # A provider that swallows cancellation must still not outlive a cancel.
-                self._check_halt()
-        finally:
-            await self._close_stream(iterator)
-        if end is None:
-            raise ProviderError(FaultKind.INCOMPLETE, "the stream ended without message_stop")
-        return "".join(parts), end
+    async def _read(self, card: CardRun) -> tuple[str, StreamEnd]:
+        """One request: a Delta per text chunk, Thinking if the model thinks before its text."""
 
-    async def _next_chunk(self, iterator: AsyncIterator[StreamChunk]) -> StreamChunk | None:
-        """The next chunk, None at the end; the stall watchdog covers the wait for each one."""
-        stall_s = self._options.stall_timeout_s
-        watchdog = asyncio.timeout(stall_s)
-        try:
-            async with watchdog:
-                return await anext(iterator)
-        except StopAsyncIteration:
-            return None
-        except TimeoutError:
-            if watchdog.expired():
-                raise ProviderError(
-                    FaultKind.STALLED, f"no data for {stall_s:g} s (stall timeout)"
-                ) from None
-            raise
+        async def on_text(text: str, chars: int) -> None:
+            await self._emit(Delta(card.component, text, chars, estimate_tokens(chars)))
 
-    async def _close_stream(self, iterator: AsyncIterator[StreamChunk]) -> None:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is None:
-            return
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await aclose()
-        except Exception:
-            log.debug("closing a provider stream failed", exc_info=True)
+        async def on_thinking() -> None:
+            await self._emit(Thinking(card.component))
+
+        return await read_stream(
+            self._provider,
+            card.current_request,
+            stall_timeout_s=self._options.stall_timeout_s,
+            on_text=on_text,
+            on_thinking=on_thinking,
+            check_halt=self._check_halt,
+        )
 
     async def _after_fault(
-        self, card: _Card, error: ProviderError, generation: int
+        self, card: CardRun, error: ProviderError, generation: int
     ) -> TerminalEvent | None:
         """Decide what a failed attempt means; None = retry (after the wait, outside the slot)."""
         reason = one_line(error.message) or error.kind.value
@@ -438,53 +277,20 @@ class Runner:
             return Failed(
                 card.component,
                 error.kind,
-                f"{reason} (after {_attempts_text(card.attempts)})",
+                f"{reason} (after {attempts_text(card.attempts)})",
                 card.attempts,
             )
         self._check_halt()
         wait_s = self._policy.delay_for(card.attempts, error, self._rng)
-        await self._emit(
-            Retrying(
-                card.component,
-                card.attempts,
-                self._policy.max_attempts,
-                error.kind,
-                reason,
-                wait_s,
-            )
-        )
+        max_attempts = self._policy.max_attempts
+        await self._emit(Retrying(card.component, card.attempts, max_attempts, error.kind, reason, wait_s))
         await self._sleep(wait_s)
         return None
 
-    def _completed(self, card: _Card, text: str, end: StreamEnd) -> TerminalEvent:
-        if end.stop_reason == "max_tokens":
-            return Failed(
-                card.component,
-                FaultKind.TRUNCATED,
-                f"answer cut off at max_tokens ({card.current_request.max_tokens}); "
-                "raise max_tokens in the plan",
-                card.attempts,
-            )
-        if end.stop_reason == "refusal":
-            return Failed(
-                card.component,
-                FaultKind.REFUSED,
-                "the model refused to answer (stop_reason refusal)",
-                card.attempts,
-            )
+    def _completed(self, card: CardRun, text: str, end: StreamEnd) -> TerminalEvent:
         model = end.model or card.current_request.model
-        first = card.first_started if card.first_started is not None else self._clock()
-        return Done(
-            component=card.component,
-            text=text,
-            stop_reason=end.stop_reason,
-            input_tokens=end.input_tokens,
-            output_tokens=end.output_tokens,
-            model=model,
-            cost_usd=self._cost(model, end.input_tokens, end.output_tokens),
-            duration_s=max(self._clock() - first, 0.0),
-            attempts=card.attempts,
-        )
+        cost = self._cost(model, end.input_tokens, end.output_tokens)
+        return completed(card, text, end, cost_usd=cost, now=self._clock())
 
     def _cost(self, model: str, input_tokens: int, output_tokens: int) -> float | None:
         if self._cost_fn is None:
@@ -505,7 +311,7 @@ class Runner:
         if self._halted:
             raise asyncio.CancelledError()
 
-    def _interrupted_event(self, card: _Card) -> TerminalEvent:
+    def _interrupted_event(self, card: CardRun) -> TerminalEvent:
         if self._stop is not None:
             return NotRun(card.component, self._stop.reason)
         return Cancelled(card.component)
@@ -538,7 +344,7 @@ class Runner:
         while self._pending_changes:
             await self._emit(self._pending_changes.pop(0))
 
-    async def _finish(self, card: _Card, event: TerminalEvent) -> None:
+    async def _finish(self, card: CardRun, event: TerminalEvent) -> None:
         if card.terminal is not None:
             return
         card.terminal = event
@@ -554,25 +360,10 @@ class Runner:
             log.exception("the event listener failed on %s", type(event).__name__)
 
     def _totals(self, wall_s: float) -> RunTotals:
-        terminals = [card.terminal for card in self._cards]
-        done = [event for event in terminals if isinstance(event, Done)]
-        known_costs = [event.cost_usd for event in done if event.cost_usd is not None]
-        cards_s = sum(event.duration_s for event in done)
-        wall_s = max(wall_s, 0.0)
-        return RunTotals(
-            total=len(self._cards),
-            done=len(done),
-            failed=sum(isinstance(event, Failed) for event in terminals),
-            cancelled=sum(isinstance(event, Cancelled) for event in terminals),
-            not_run=sum(isinstance(event, NotRun) for event in terminals),
-            input_tokens=sum(event.input_tokens for event in done),
-            output_tokens=sum(event.output_tokens for event in done),
-            cost_usd=sum(known_costs),
-            cost_complete=len(known_costs) == len(done),
+        return run_totals(
+            [card.terminal for card in self._cards],
             wall_s=wall_s,
-            cards_s=cards_s,
-            speedup=cards_s / wall_s if wall_s > 0 else 0.0,
             attempts=self._requests_sent,
             stopped=self._stop.reason if self._stop else None,
-            was_cancelled=self._cancel_requested,
+            cancelled=self._cancel_requested,
         )

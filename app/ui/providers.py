@@ -1,17 +1,12 @@
-"""Which provider a run from the window uses: the Anthropic SDK with the key from env or keyring."""
+"""Which provider a run from the window uses: the one configuration every run resolves, made by
+the engine's one factory (the model itself reaches the requests through the run's options)."""
 
 from __future__ import annotations
 
-from app.apikey import MISSING_KEY_HELP, lookup_key
 from app.engine.provider import Provider
-from app.errors import KeyMissingError
+from app.engine.provider_config import make_provider, resolve_provider_config
 
 
 def default_provider_factory() -> Provider:
-    found = lookup_key()
-    if not found.key:
-        detail = f" ({found.note})" if found.note else ""
-        raise KeyMissingError(MISSING_KEY_HELP + detail)
-    from app.engine.providers.anthropic import AnthropicProvider
-
-    return AnthropicProvider(api_key=found.key)
+    """Raises KeyMissingError (one line) when the configuration names a key that is not there."""
+    return make_provider(resolve_provider_config())

@@ -9,9 +9,7 @@ Qt event loop that the engine itself runs on (qasync).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import importlib
 import logging
 import threading
 from pathlib import Path
@@ -25,7 +23,9 @@ from app.core.syntax import prime_syntax
 from app.engine import events as ev
 from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
 from app.engine.progress import CardProgress, RunProgress
+from app.core.states import CardState
 from app.engine.provider import Provider
+from app.engine.provider_config import DEFAULT_KIND, ProviderKind, preload
 from app.ui.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -42,31 +42,21 @@ INTERNAL_ERROR_REASON = "internal error (see the log)"
 # one throttle interval, and the writer should see that it happened).
 _PROMPT_EVENTS: tuple[type, ...] = (*ev.TERMINAL_EVENTS, ev.Retrying)
 
-SDK_FIRST_REQUEST_MODULES = (
-    "anyio._core._sockets",
-    "anyio._core._streams",
-    "anyio.streams.memory",
-    "anyio.streams.stapled",
-    "opentelemetry.propagate",
-    "opentelemetry.trace.propagation.tracecontext",
-)
-"""What the SDK's HTTP stack imports only when it sends its first request: on the event loop, in
-the middle of the first streams. Best effort (another SDK version may not have them); an import
-is all it is, nothing of theirs is touched."""
-
 _warmed: set[str] = set()
-"""What a warm-up has done or is doing: "sdk", "language:<name>"."""
+"""What a warm-up has done or is doing: "provider:<kind>", "language:<name>"."""
 
 
-def warm_up(language: str | None = None) -> threading.Thread | None:
+def warm_up(language: str | None = None, kind: ProviderKind = DEFAULT_KIND) -> threading.Thread | None:
     """Get ready for a run in a thread: Pygments' lexer and the syntax grammar for ``language``
-    (~25 ms), then the Anthropic SDK (~1.6 s), so that none of it happens on the event loop while
-    cards stream in. Call it on a hint of a run and when one starts; returns the thread, or None
-    when everything asked for is done or under way.
+    (~25 ms), then what the provider of ``kind`` asks to preload (the Anthropic SDK: ~1.6 s), so
+    that none of it happens on the event loop while cards stream in. Call it on a hint of a run
+    and when one starts; returns the thread, or None when everything asked for is done or under
+    way.
 
     Not a daemon: quitting meanwhile waits for the import to end rather than finalizing the
     interpreter under it (which has crashed)."""
-    wanted = {"sdk"} | ({f"language:{language}"} if language else set())
+    provider_item = f"provider:{kind.value}"
+    wanted = {provider_item} | ({f"language:{language}"} if language else set())
     todo = wanted - _warmed
     if not todo:
         return None
@@ -77,12 +67,8 @@ def warm_up(language: str | None = None) -> threading.Thread | None:
             if language and f"language:{language}" in todo:
                 prime_highlighting(language)
                 prime_syntax(language)
-            if "sdk" in todo:
-                import anthropic  # noqa: F401
-
-                for name in SDK_FIRST_REQUEST_MODULES:
-                    with contextlib.suppress(ImportError):
-                        importlib.import_module(name)
+            if provider_item in todo:
+                preload(kind)
         except Exception:  # the run itself reports a broken install, with context
             log.debug("warming up failed", exc_info=True)
 
@@ -236,7 +222,7 @@ class RunController(QObject):
         """After an unexpected error no terminal event will come: end the cards here."""
         for card in self.progress.cards.values():
             if not card.finished:
-                card.state, card.reason = "failed", INTERNAL_ERROR_REASON
+                card.state, card.reason = CardState.FAILED, INTERNAL_ERROR_REASON
                 self._emit_card_now(card.name)
 
     def _totals_from_progress(self) -> ev.RunTotals:
@@ -245,9 +231,9 @@ class RunController(QObject):
         return ev.RunTotals(
             total=p.total,
             done=p.done,
-            failed=p.count("failed"),
-            cancelled=p.count("cancelled"),
-            not_run=p.count("not run"),
+            failed=p.count(CardState.FAILED),
+            cancelled=p.count(CardState.CANCELLED),
+            not_run=p.count(CardState.NOT_RUN),
             input_tokens=p.input_tokens,
             output_tokens=p.output_tokens,
             cost_usd=p.cost_usd,

@@ -20,13 +20,22 @@ from app.engine.provider import (
     FaultKind,
     Provider,
     ProviderError,
+    StopReason,
     StreamChunk,
     StreamEnd,
     TextDelta,
+    ThinkingDelta,
 )
 from app.engine.providers.anthropic import AnthropicProvider, retry_after_seconds
+from app.engine.providers.anthropic_events import stop_reason_of
 from tests.fakes import cards
-from tests.fakes.messages_api import FakeMessagesAPI, Step, http_date, unreachable_base_url
+from tests.fakes.messages_api import (
+    THINKING_TEXT,
+    FakeMessagesAPI,
+    Step,
+    http_date,
+    unreachable_base_url,
+)
 
 KEY = "sk-ant-test-0123456789"
 CANARY = "sk-ant-CANARY-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -110,7 +119,7 @@ async def test_good_stream_yields_deltas_then_one_end(
     assert isinstance(end, StreamEnd)
     text = text_of(chunks)
     assert text == cards.good_card("User Model", "typescript")
-    assert end.stop_reason == "end_turn" and end.model == MODEL
+    assert end.stop_reason is StopReason.END and end.model == MODEL
     assert end.output_tokens == -(-len(text) // 4)
     record = api.requests_for("User Model")[0]
     assert end.input_tokens > 0 and record.model == MODEL and record.language == "typescript"
@@ -134,16 +143,48 @@ async def test_card_kinds_pass_through_unchanged(
     assert text_of(chunks) == expected
 
 
-@pytest.mark.parametrize("step", ["max_tokens", "refusal"])
+@pytest.mark.parametrize(
+    ("step", "reason"), [("max_tokens", StopReason.MAX_TOKENS), ("refusal", StopReason.REFUSAL)]
+)
 async def test_stop_reasons_are_reported_not_raised(
-    api: FakeMessagesAPI, provider: AnthropicProvider, step: str
+    api: FakeMessagesAPI, provider: AnthropicProvider, step: str, reason: StopReason
 ) -> None:
     api.script("User Model", step)
     chunks, error = await collect(provider, card_request())
     assert error is None
     end = chunks[-1]
-    assert isinstance(end, StreamEnd) and end.stop_reason == step
+    assert isinstance(end, StreamEnd) and end.stop_reason is reason
     assert len(text_of(chunks)) < len(cards.good_card("User Model", "typescript"))
+
+
+@pytest.mark.parametrize(
+    ("word", "reason"),
+    [
+        ("end_turn", StopReason.END),
+        ("stop_sequence", StopReason.END),
+        ("max_tokens", StopReason.MAX_TOKENS),
+        ("model_context_window_exceeded", StopReason.MAX_TOKENS),
+        ("refusal", StopReason.REFUSAL),
+        ("tool_use", StopReason.TOOL_USE),
+        ("a_word_of_next_year", StopReason.END),
+        (None, StopReason.END),
+    ],
+)
+def test_the_api_stop_reasons_in_the_engine_words(word: str | None, reason: StopReason) -> None:
+    assert stop_reason_of(word) is reason
+
+
+async def test_a_thinking_block_first_yields_thinking_then_only_the_text_block(
+    api: FakeMessagesAPI, provider: AnthropicProvider
+) -> None:
+    api.script("User Model", "thinking")
+    chunks, error = await collect(provider, card_request())
+    assert error is None and isinstance(chunks[-1], StreamEnd)
+    first_text = next(i for i, c in enumerate(chunks) if isinstance(c, TextDelta))
+    assert first_text > 0 and all(isinstance(c, ThinkingDelta) for c in chunks[:first_text])
+    assert not any(isinstance(c, ThinkingDelta) for c in chunks[first_text:])
+    assert text_of(chunks) == cards.good_card("User Model", "typescript")
+    assert "THINKING-7f3a" in THINKING_TEXT and "THINKING-7f3a" not in repr(chunks)
 
 
 async def test_several_streams_at_once(api: FakeMessagesAPI, provider: AnthropicProvider) -> None:
@@ -469,6 +510,12 @@ async def test_aclose_is_idempotent(api: FakeMessagesAPI) -> None:
     await collect(p, card_request())
     await p.aclose()
     await p.aclose()
+
+
+def test_the_preloaded_modules_start_with_the_sdk() -> None:
+    from app.engine.providers.anthropic import SDK_FIRST_REQUEST_MODULES
+
+    assert AnthropicProvider.PRELOAD_MODULES == ("anthropic", *SDK_FIRST_REQUEST_MODULES)
 
 
 def test_sdk_is_imported_lazily() -> None:

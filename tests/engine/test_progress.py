@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from app.core.states import CardState
 from app.engine import events as ev
 from app.engine.progress import RunProgress
-from app.engine.provider import FaultKind
+from app.engine.provider import FaultKind, StopReason
 
 
 class Clock:
@@ -29,7 +30,7 @@ def test_a_card_goes_from_queued_to_done_with_words_and_bar() -> None:
     progress.apply(ev.Started("A", 2, 4))
     assert progress.cards["A"].label() == "waiting for the first token (attempt 2/4)"
     clock.now = 104.0
-    progress.apply(ev.Done("A", "# A", "end_turn", 300, 120, "m", 0.0009, 3.0, 2))
+    progress.apply(ev.Done("A", "# A", StopReason.END, 300, 120, "m", 0.0009, 3.0, 2))
     assert progress.cards["A"].fraction == 1.0 and progress.done == 1
     assert progress.speedup == 3.0 / 4.0
 
@@ -38,7 +39,7 @@ def test_summary_counts_failures_and_unknown_cost() -> None:
     progress = RunProgress(clock=Clock())
     for name in "ABC":
         progress.apply(ev.Queued(name))
-    progress.apply(ev.Done("A", "# A", "end_turn", 10, 10, "local", None, 1.0, 1))
+    progress.apply(ev.Done("A", "# A", StopReason.END, 10, 10, "local", None, 1.0, 1))
     progress.apply(ev.Failed("B", FaultKind.BAD_REQUEST, "bad request (400)", 1))
     progress.apply(ev.NotRun("C", "key refused"))
     summary = progress.summary()
@@ -50,3 +51,38 @@ def test_run_stopped_is_remembered_with_its_kind() -> None:
     progress = RunProgress(clock=Clock())
     progress.apply(ev.RunStopped(FaultKind.AUTH, "API key refused (401)"))
     assert progress.stopped == "API key refused (401)" and progress.stopped_kind is FaultKind.AUTH
+
+
+def test_thinking_before_the_first_text_reads_thinking_then_streaming() -> None:
+    progress = RunProgress(clock=Clock())
+    progress.apply(ev.Queued("A"))
+    progress.apply(ev.Started("A", 1, 4))
+    card = progress.apply(ev.Thinking("A"))
+    assert card is not None and card.state is CardState.THINKING
+    assert card.label() == "thinking…" and card.fraction == 0 and card.state.busy
+    progress.apply(ev.Delta("A", "x" * 40, 40, 10))
+    assert card.state is CardState.STREAMING and card.label() == "streaming · 10 tok"
+    progress.apply(ev.Retrying("A", 1, 4, FaultKind.OVERLOADED, "overloaded (529)", 1.0))
+    progress.apply(ev.Started("A", 2, 4))
+    progress.apply(ev.Thinking("A"))
+    assert card.label() == "thinking… (attempt 2/4)"
+
+
+def test_a_repair_that_thinks_still_reads_repairing() -> None:
+    progress = RunProgress(clock=Clock())
+    progress.apply(ev.Queued("A"))
+    progress.apply(ev.Started("A", 1, 4))
+    progress.apply(ev.Repairing("A", 1, ()))
+    progress.apply(ev.Started("A", 1, 4))
+    card = progress.apply(ev.Thinking("A"))
+    assert card is not None and card.state is CardState.REPAIRING
+
+
+def test_states_are_card_states_and_counted_by_them() -> None:
+    progress = RunProgress(clock=Clock())
+    for name in "AB":
+        progress.apply(ev.Queued(name))
+    progress.apply(ev.Failed("A", FaultKind.REFUSED, "refused", 1))
+    assert all(isinstance(c.state, CardState) for c in progress.cards.values())
+    assert progress.count(CardState.FAILED) == 1 and progress.count(CardState.QUEUED) == 1
+    assert progress.cards["A"].finished and not progress.cards["B"].finished

@@ -11,8 +11,10 @@ from app.core.store import StoredCard
 from app.engine import events as ev
 from app.engine.generate import CardSaved
 from app.engine.progress import RunProgress
-from app.engine.provider import FaultKind, ProviderError
-from app.engine.runner import FollowUp, Job, Runner, RunOptions
+from app.engine.card_run import Job
+from app.engine.follow_ups import FollowUp
+from app.engine.provider import FaultKind, ProviderError, StopReason
+from app.engine.runner import Runner, RunOptions
 from tests.fakes.scripted_provider import ScriptedProvider, stall
 
 MODEL = "claude-haiku-4-5"
@@ -145,7 +147,7 @@ def test_progress_reads_repairing_until_done_and_counts_repaired_cards() -> None
     p.apply(ev.Delta("A", "x" * 40, 40, 10))
     assert card.state == "repairing" and card.label() == "repairing · 10 tok"
     assert p.tokens == 10
-    p.apply(ev.Done("A", "x", "end_turn", 200, 120, MODEL, 0.001, 1.0, 2, ("a", "x")))
+    p.apply(ev.Done("A", "x", StopReason.END, 200, 120, MODEL, 0.001, 1.0, 2, ("a", "x")))
     assert card.state == "done" and "repaired" not in p.summary()
     p.apply(CardSaved("A", StoredCard(Path("a.md"), CardMeta("A"), "x"), (), repaired=True))
     assert p.repaired == 1 and "1 repaired" in p.summary()

@@ -25,6 +25,7 @@ from app.engine.events import (
     RunStopped,
     RunTotals,
     Started,
+    Thinking,
     is_terminal,
 )
 from app.engine.provider import (
@@ -32,10 +33,12 @@ from app.engine.provider import (
     FaultKind,
     Provider,
     ProviderError,
+    StopReason,
     StreamChunk,
 )
 from app.engine.retry import RetryPolicy
-from app.engine.runner import Job, Runner, RunOptions
+from app.engine.card_run import Job
+from app.engine.runner import Runner, RunOptions
 from app.errors import UsageError
 from tests.fakes.scripted_provider import (
     ScriptedProvider,
@@ -44,6 +47,7 @@ from tests.fakes.scripted_provider import (
     end,
     incomplete,
     stall,
+    thinking,
 )
 
 MODEL = "claude-haiku-4-5"
@@ -190,7 +194,7 @@ async def test_every_card_done_with_deltas_and_totals() -> None:
             range(10, len(done.text), 10)
         ) + [len(done.text)]
         assert deltas[-1].output_tokens == math.ceil(len(done.text) / 4)
-        assert done.attempts == 1 and done.stop_reason == "end_turn" and done.model == MODEL
+        assert done.attempts == 1 and done.stop_reason is StopReason.END and done.model == MODEL
         assert done.input_tokens == 100
         assert done.cost_usd == pytest.approx(cost(MODEL, 100, done.output_tokens))
     dones = rec.of(Done)
@@ -457,7 +461,7 @@ async def test_permanent_faults_fail_at_once(kind: FaultKind, status: int | None
 
 async def test_truncated_answer_fails_without_retry() -> None:
     provider = ScriptedProvider()
-    provider.script("A", end("max_tokens"))
+    provider.script("A", end(StopReason.MAX_TOKENS))
     jobs = [make_job("A", max_tokens=512)]
     totals, rec = await run_jobs(provider, ["A"], jobs=jobs)
     failed = rec.terminal("A")
@@ -468,19 +472,41 @@ async def test_truncated_answer_fails_without_retry() -> None:
 
 async def test_refusal_fails_without_retry() -> None:
     provider = ScriptedProvider()
-    provider.script("A", end("refusal", "I can't"))
-    _, rec = await run_jobs(provider, ["A"])
+    provider.script("A", end(StopReason.REFUSAL, "I can't"))
+    totals, rec = await run_jobs(provider, ["A"])
     failed = rec.terminal("A")
     assert isinstance(failed, Failed) and failed.kind is FaultKind.REFUSED
-    assert len(provider.calls) == 1
+    assert failed.reason.startswith("the model refused to write this card")
+    assert "retrying will not help" in failed.reason
+    assert len(provider.calls) == 1 and totals.done == 0
 
 
-async def test_other_stop_reasons_are_done() -> None:
+async def test_a_tool_use_stop_is_a_complete_answer() -> None:
     provider = ScriptedProvider()
-    provider.script("A", end("stop_sequence", "# A\n"))
+    provider.script("A", end(StopReason.TOOL_USE, "# A\n"))
     _, rec = await run_jobs(provider, ["A"])
     done = rec.terminal("A")
-    assert isinstance(done, Done) and done.stop_reason == "stop_sequence"
+    assert isinstance(done, Done) and done.stop_reason is StopReason.TOOL_USE
+
+
+async def test_thinking_before_the_answer_is_reported_once_and_is_no_text() -> None:
+    provider = ScriptedProvider(chunk_size=10)
+    provider.script("A", thinking(4, "# A\nthe card"))
+    provider.script("B", "# B\n")
+    _, rec = await run_jobs(provider, ["A", "B"])
+    kinds = [type(e) for e in rec.events if getattr(e, "component", None) == "A"]
+    assert kinds.count(Thinking) == 1
+    assert kinds.index(Started) < kinds.index(Thinking) < kinds.index(Delta)
+    assert rec.terminal("A").text == "# A\nthe card"
+    assert "".join(d.text for d in rec.of(Delta, "A")) == "# A\nthe card"
+    assert not rec.of(Thinking, "B")
+
+
+async def test_a_stream_of_thinking_alone_keeps_the_stall_watchdog_fed() -> None:
+    provider = ScriptedProvider(chunk_delay_s=0.05)
+    provider.script("A", thinking(6, "# A\n"))  # 0.3 s of thinking, a chunk every 0.05 s
+    _, rec = await run_jobs(provider, ["A"], stall_timeout_s=0.2)
+    assert not rec.of(Retrying) and rec.terminal("A").text == "# A\n"
 
 
 async def test_stream_without_message_stop_is_retried_as_incomplete() -> None:

@@ -3,7 +3,8 @@
 The official SDK is pointed at it through ``base_url`` (or ``ANTHROPIC_BASE_URL``). Each request is
 identified by the component named on the first line of its last user message
 (``Component: <name>``); a script says what that component's 1st, 2nd, ... request gets: a card
-(good, hostile, broken, wrapped, cut) or a fault (an HTTP error, an ``error`` event, a dropped
+(good, hostile, broken, wrapped, cut; ``thinking``: a good one after a thinking block, as a model
+with adaptive thinking sends it) or a fault (an HTTP error, an ``error`` event, a dropped
 connection, a stall, a stream without ``message_stop``). Every request is recorded.
 
 The ``broken_then_repair`` step answers a contract-breaking card, except to a genuine repair
@@ -46,6 +47,7 @@ STREAM_KINDS = frozenset(
         "max_tokens",
         "refusal",
         "broken_then_repair",
+        "thinking",
     }
 )
 # Kinds that answer with an HTTP error; any "http_NNN" is accepted too.
@@ -98,6 +100,10 @@ SPEND_LIMIT_MESSAGE = (
     "you will regain access on the 1st at 00:00 UTC."
 )
 CONCURRENCY_MESSAGE = "Number of concurrent connections has exceeded your rate limit. Please try again later."
+
+THINKING_TEXT = "Thinking it over (THINKING-7f3a): which part of {component} needs the code?"
+"""What the ``thinking`` step streams in its thinking block: a card must never contain it."""
+THINKING_SIGNATURE = "c2lnbmF0dXJlLW9mLXRoZS1mYWtl"
 
 _PNG_1X1 = base64.b64decode(cards.DATA_PNG.split(",", 1)[1])
 _COMPONENT_LINE = re.compile(r"^\s*Component:\s*(.+?)\s*$", re.MULTILINE)
@@ -576,12 +582,16 @@ class FakeMessagesAPI:
             await self._wait_client_gone(request, abort=step.kind == "drop")
             return web.Response(status=204)
         text = self._card_text(step, component, language)
+        content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        if step.kind == "thinking":
+            thought = THINKING_TEXT.format(component=component)
+            content.insert(0, {"type": "thinking", "thinking": thought, "signature": THINKING_SIGNATURE})
         message = {
             "id": self._message_id(),
             "type": "message",
             "role": "assistant",
             "model": model,
-            "content": [{"type": "text", "text": text}],
+            "content": content,
             "stop_reason": self._stop_reason(step),
             "stop_sequence": None,
             "usage": {"input_tokens": input_tokens, "output_tokens": _tokens(text)},
@@ -629,20 +639,39 @@ class FakeMessagesAPI:
                     },
                 },
             )
+            index = 0
+            if step.kind == "thinking":
+                await self._send_thinking(component, send)
+                index = 1  # the text block comes second: a client must pick blocks by type
             await send(
                 "content_block_start",
-                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+                {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
             )
             await send("ping", {"type": "ping"})
-            sent = await self._send_deltas(request, step, text, send)
+            sent = await self._send_deltas(request, step, text, send, index)
             if sent is None:
                 return resp
-            return await self._finish_stream(request, step, resp, sent, send)
+            return await self._finish_stream(request, step, resp, sent, send, index)
         except ConnectionResetError:
             # The client went away mid-write; nothing left to answer.
             return resp
 
-    async def _send_deltas(self, request: web.Request, step: Step, text: str, send: Any) -> str | None:
+    async def _send_thinking(self, component: str, send: Any) -> None:
+        """A thinking block at index 0, streamed like the API's: its text, then its signature."""
+        block = {"type": "thinking", "thinking": "", "signature": ""}
+        await send("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block})
+        thought = THINKING_TEXT.format(component=component)
+        n = self.chunk_chars
+        for i in range(0, len(thought), n):
+            delta = {"type": "thinking_delta", "thinking": thought[i : i + n]}
+            await send("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
+        delta = {"type": "signature_delta", "signature": THINKING_SIGNATURE}
+        await send("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
+        await send("content_block_stop", {"type": "content_block_stop", "index": 0})
+
+    async def _send_deltas(
+        self, request: web.Request, step: Step, text: str, send: Any, index: int = 0
+    ) -> str | None:
         """Stream the text's deltas (fewer for faults that strike mid-way); None if shutting down."""
         n = self.chunk_chars
         chunks = [text[i : i + n] for i in range(0, len(text), n)]
@@ -661,13 +690,13 @@ class FakeMessagesAPI:
                 return None
             await send(
                 "content_block_delta",
-                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": chunk}},
+                {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": chunk}},
             )
             sent += chunk
         return sent
 
     async def _finish_stream(
-        self, request: web.Request, step: Step, resp: web.StreamResponse, sent: str, send: Any
+        self, request: web.Request, step: Step, resp: web.StreamResponse, sent: str, send: Any, index: int = 0
     ) -> web.StreamResponse:
         kind = step.kind
         if kind == "drop":
@@ -683,7 +712,7 @@ class FakeMessagesAPI:
             )
             await resp.write_eof()
             return resp
-        await send("content_block_stop", {"type": "content_block_stop", "index": 0})
+        await send("content_block_stop", {"type": "content_block_stop", "index": index})
         if kind != "no_stop":
             await send(
                 "message_delta",

@@ -4,12 +4,13 @@ Fast engine tests use it instead of HTTP. Each call of ``stream()`` for a compon
 next step of that component's script; when the script is used up (or was never given) the
 component gets a default answer. Steps:
 
-- ``"text"``: the answer, streamed in chunks, then ``StreamEnd("end_turn", ...)``;
+- ``"text"``: the answer, streamed in chunks, then ``StreamEnd(StopReason.END, ...)``;
 - an exception instance (``ProviderError`` or any other): raised before the first chunk;
 - ``after(n, error)`` / ``("after", n, error)``: n chunks of the default answer, then the error;
 - ``stall(n=0)`` / ``("stall",)`` / ``("stall", n)``: n chunks, then hang until closed;
-- ``end(reason, text=None)`` / ``("end", reason[, text])``: the text, then that stop_reason;
-- ``incomplete(text=None)`` / ``("incomplete",[ text])``: the text, then no ``StreamEnd``.
+- ``end(reason, text=None)`` / ``("end", reason[, text])``: the text, then that ``StopReason``;
+- ``incomplete(text=None)`` / ``("incomplete",[ text])``: the text, then no ``StreamEnd``;
+- ``thinking(n=3, text=None)`` / ``("thinking", n[, text])``: n ``ThinkingDelta``s, then the text.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Union
 
 from app.core.prompt import CardRequest
-from app.engine.provider import StreamChunk, StreamEnd, TextDelta
+from app.engine.provider import StopReason, StreamChunk, StreamEnd, TextDelta, ThinkingDelta
 
 Step = Union[str, BaseException, tuple]
 
@@ -35,12 +36,16 @@ def stall(n_chunks: int = 0) -> tuple:
     return ("stall", n_chunks)
 
 
-def end(stop_reason: str | None, text: str | None = None) -> tuple:
+def end(stop_reason: StopReason, text: str | None = None) -> tuple:
     return ("end", stop_reason) if text is None else ("end", stop_reason, text)
 
 
 def incomplete(text: str | None = None) -> tuple:
     return ("incomplete",) if text is None else ("incomplete", text)
+
+
+def thinking(n_chunks: int = 3, text: str | None = None) -> tuple:
+    return ("thinking", n_chunks) if text is None else ("thinking", n_chunks, text)
 
 
 def default_answer(component: str) -> str:
@@ -143,6 +148,9 @@ class ScriptedProvider:
             await asyncio.sleep(0)
             if plan.raise_at_start is not None:
                 raise plan.raise_at_start
+            for _ in range(plan.thinking):
+                await asyncio.sleep(self.chunk_delay_s)
+                yield ThinkingDelta()
             pieces = [
                 plan.text[i : i + self.chunk_size]
                 for i in range(0, len(plan.text), self.chunk_size)
@@ -187,6 +195,8 @@ class ScriptedProvider:
                 return _Plan(text=args[1] if len(args) == 2 else answer, stop_reason=args[0])
             if op == "incomplete" and len(args) <= 1:
                 return _Plan(text=args[0] if args else answer, send_end=False)
+            if op == "thinking" and len(args) in (1, 2):
+                return _Plan(text=args[1] if len(args) == 2 else answer, thinking=args[0])
         raise TypeError(f"unknown scripted step {step!r}")
 
 
@@ -200,4 +210,6 @@ class _Plan:
     raise_after: BaseException | None = None
     hang: bool = False
     send_end: bool = True
-    stop_reason: str | None = "end_turn"
+    stop_reason: StopReason = StopReason.END
+    thinking: int = 0
+    """ThinkingDeltas before the first text."""

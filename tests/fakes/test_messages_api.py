@@ -25,6 +25,8 @@ from tests.fakes import cards
 from tests.fakes.messages_api import (
     CONCURRENCY_MESSAGE,
     SPEND_LIMIT_CODE,
+    THINKING_SIGNATURE,
+    THINKING_TEXT,
     FakeMessagesAPI,
     Step,
     unreachable_base_url,
@@ -135,6 +137,27 @@ async def test_sdk_parses_the_stream(api: FakeMessagesAPI, sdk: anthropic.AsyncA
     assert "```python\n" in text
     assert message.usage.output_tokens == math.ceil(len(text) / 4)
     assert api.records[-1].language == "python"
+
+
+async def test_thinking_step_streams_a_thinking_block_before_the_text_block(
+    api: FakeMessagesAPI, sdk: anthropic.AsyncAnthropic
+) -> None:
+    """The SDK's own parser accepts it, so the stand-in's thinking stream is the API's shape."""
+    api.script("Session Token", "thinking")
+    _, message = await stream_with_sdk(sdk, "Session Token")
+    assert [block.type for block in message.content] == ["thinking", "text"]
+    assert message.content[0].thinking == THINKING_TEXT.format(component="Session Token")
+    assert message.content[0].signature == THINKING_SIGNATURE
+    assert message.content[1].text == cards.good_card("Session Token", "typescript")
+    assert message.stop_reason == "end_turn"
+
+
+async def test_thinking_step_without_streaming(api: FakeMessagesAPI, http: aiohttp.ClientSession) -> None:
+    api.script("Cache", "thinking")
+    status, _, raw = await post(http, api, body("Cache", stream=False))
+    content = json.loads(raw)["content"]
+    assert status == 200 and [block["type"] for block in content] == ["thinking", "text"]
+    assert content[1]["text"] == cards.good_card("Cache", "typescript")
 
 
 async def test_input_tokens_grow_with_the_prompt(api: FakeMessagesAPI, http: aiohttp.ClientSession) -> None:

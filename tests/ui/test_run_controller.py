@@ -388,7 +388,7 @@ def test_the_sdk_modules_warmed_ahead_of_the_first_request_exist_in_this_install
     """The list is best effort against SDK internals: when an SDK update renames them, this says so."""
     import importlib.util
 
-    from app.ui.run_controller import SDK_FIRST_REQUEST_MODULES
+    from app.engine.providers.anthropic import SDK_FIRST_REQUEST_MODULES
 
     missing = [name for name in SDK_FIRST_REQUEST_MODULES if importlib.util.find_spec(name) is None]
     assert missing == []

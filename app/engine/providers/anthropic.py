@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from app.core.prompt import CardRequest
-from app.engine.provider import FaultKind, ProviderError, StreamChunk, StreamEnd, TextDelta
+from app.engine.provider import FaultKind, ProviderError, StreamChunk, StreamEnd
+from app.engine.providers.anthropic_events import block_start_chunk, delta_chunk, stop_reason_of
 from app.engine.providers.http_faults import (
     CONNECT_FAILURES,
     TIMEOUTS,
@@ -37,6 +38,19 @@ if TYPE_CHECKING:
 READ_TIMEOUT_S = 600.0
 """The SDK's own default. Silent streams are the engine's stall watchdog's job, long before this."""
 MAX_MESSAGE_CHARS = 300
+
+SDK_FIRST_REQUEST_MODULES = (
+    "anyio._core._sockets",
+    "anyio._core._streams",
+    "anyio.streams.memory",
+    "anyio.streams.stapled",
+    "opentelemetry.propagate",
+    "opentelemetry.trace.propagation.tracecontext",
+)
+"""What the SDK's HTTP stack imports only when it sends its first request: on the event loop, in
+the middle of the first streams. Best effort (another SDK version may not have them); an import
+is all it is, nothing of theirs is touched."""
+
 
 class _Secret:
     """Holds the API key so that neither repr() nor str() of its holder can show it."""
@@ -63,6 +77,8 @@ class AnthropicProvider:
     """
 
     name = "anthropic"
+    PRELOAD_MODULES: tuple[str, ...] = ("anthropic", *SDK_FIRST_REQUEST_MODULES)
+    """What a warm-up imports in a thread before a run (the SDK takes over a second)."""
 
     def __init__(
         self,
@@ -88,7 +104,9 @@ class AnthropicProvider:
     async def stream(self, request: CardRequest) -> AsyncIterator[StreamChunk]:
         """Yield the answer's text deltas, then one ``StreamEnd`` if ``message_stop`` arrived.
 
-        The server-sent events are read from the raw response and decoded here with ``json``:
+        Content blocks are told apart by their type, never their position: a model that thinks
+        first starts with a thinking block, which yields ``ThinkingDelta``s (its text is never
+        passed on). The server-sent events are read from the raw response and decoded here with ``json``:
         the SDK's own stream builds pydantic objects and a full message snapshot for every event,
         which made eight fast streams hold up the window's event loop. Cancelling the consumer
         closes the HTTP response at once (``async with``).
@@ -112,9 +130,13 @@ class AnthropicProvider:
                     event = json.loads(data)
                     kind = event.get("type")
                     if kind == "content_block_delta":
-                        delta = event.get("delta") or {}
-                        if delta.get("type") == "text_delta" and delta.get("text"):
-                            yield TextDelta(delta["text"])
+                        chunk = delta_chunk(event.get("delta") or {})
+                        if chunk is not None:
+                            yield chunk
+                    elif kind == "content_block_start":
+                        chunk = block_start_chunk(event.get("content_block") or {})
+                        if chunk is not None:
+                            yield chunk
                     elif kind == "message_start":
                         message = event.get("message") or {}
                         model = message.get("model") or model
@@ -138,7 +160,10 @@ class AnthropicProvider:
                 request_id=request_id,
             )
         yield StreamEnd(
-            stop_reason=stop_reason, input_tokens=input_tokens, output_tokens=output_tokens, model=model
+            stop_reason=stop_reason_of(stop_reason),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            model=model,
         )
 
     async def count_tokens(self, request: CardRequest) -> int:
@@ -156,11 +181,6 @@ class AnthropicProvider:
         client, self._client = self._client, None
         if client is not None:
             await client.close()
-
-    @staticmethod
-    def import_sdk() -> None:
-        """Pay the SDK's import (over a second) now, not inside the first card's stream."""
-        import anthropic  # noqa: F401
 
     # -- the client ----------------------------------------------------------------------------
 
@@ -331,3 +351,4 @@ def _params(request: CardRequest) -> dict[str, Any]:
     if request.system:
         params["system"] = request.system
     return params
+
