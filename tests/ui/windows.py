@@ -1,11 +1,14 @@
-"""Opening a real main window in a test: shown, exposed, its preview shell loaded."""
+"""A real main window in a test: opened (shown, exposed, its preview shell loaded), its preview's
+page read, a card opened in the Card tab."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from app.engine.providers.anthropic import AnthropicProvider
+from app.ui.card_editor import CardEditor
 from app.ui.main_window import MainWindow
 from tests.fakes.messages_api import FakeMessagesAPI
 
@@ -38,3 +41,23 @@ def shown_preview(qtbot: Any, opened: list[Any]) -> "PreviewView":
     with qtbot.waitSignal(view.loaded, timeout=20000):
         pass
     return view
+
+
+def read_dom(window: MainWindow, qtbot: Any, js: str) -> Any:
+    """Evaluate ``js`` in the preview page's application world and return its JSON result."""
+    from PySide6.QtWebEngineCore import QWebEngineScript
+
+    results: list[Any] = []
+    window.preview.page().runJavaScript(
+        f"JSON.stringify({js})", QWebEngineScript.ScriptWorldId.ApplicationWorld, results.append
+    )
+    qtbot.waitUntil(lambda: bool(results), timeout=5000)
+    return json.loads(results[0])
+
+
+def open_card(window: MainWindow, key: str) -> CardEditor:
+    """Show a component's card in the Card tab, as a click in the outline does."""
+    window.outline.component_selected.emit(key)
+    editor = window.cards.editor
+    assert editor.key == key
+    return editor
