@@ -1,6 +1,6 @@
 """The preview column: a hardened QtWebEngine view that shows the example cards, updated in place.
 
-Card text is model output, so it is treated as hostile (DESIGN "Preview safety"). Layers, each
+Card text is model output, so it is treated as hostile. Layers, each
 enough on its own for what it covers:
 
 - ``render_card`` sanitizes every card with an nh3 allowlist (app/core/render.py);
@@ -285,11 +285,12 @@ class PreviewView(QWebEngineView):
     def _fragment(self, card: PreviewCard) -> str | None:
         if not card.body.strip():
             return None
+        body = card.shown_body()
         cached = self._rendered.get(card.key)
-        if cached is not None and cached[0] == card.body:
+        if cached is not None and cached[0] == body:
             return cached[1]
-        fragment = card_fragment(card.body)
-        self._rendered[card.key] = (card.body, fragment)
+        fragment = card_fragment(body)
+        self._rendered[card.key] = (body, fragment)
         return fragment
 
     def _schedule(self) -> None:
