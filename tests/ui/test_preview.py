@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QContextMenuEvent, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
+from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWidgets import QApplication, QMenu
 
 import app.ui.preview as preview_module
@@ -24,10 +24,10 @@ from app.core.states import CardState
 from app.ui.preview import UPDATE_INTERVAL_MS, PreviewCard, PreviewView
 from tests.fakes.beacon import Beacon
 from tests.fakes.cards import good_card
+from tests.ui.windows import run_js
 
 pytestmark = pytest.mark.gui
 
-APP_WORLD = QWebEngineScript.ScriptWorldId.ApplicationWorld.value
 SHELL_TITLE = "Cardsmith preview"
 
 ARTICLES_JS = """
@@ -42,19 +42,6 @@ Array.from(document.querySelectorAll("#cards > article.card")).map(function (a) 
 FRAMES_JS = """(function (n) { window.__framesLeft = n;
   function tick() { if (--window.__framesLeft > 0) { requestAnimationFrame(tick); } }
   requestAnimationFrame(tick); return n; })(%d)"""
-
-
-def run_js(qtbot: Any, page: QWebEnginePage, expr: str, world: int = APP_WORLD) -> Any:
-    """Test hook: evaluate the JavaScript expression ``expr`` in the page and return its value.
-
-    Runs in the application world by default. The value travels as JSON: PySide 6.12 turns a
-    returned array into ``''``.
-    """
-    box: list[Any] = []
-    page.runJavaScript(f"JSON.stringify([(\n{expr}\n)])", world, box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=5000)
-    assert isinstance(box[0], str), f"the script failed: {expr[:200]}"
-    return json.loads(box[0])[0]
 
 
 def card(key: str, body: str | None = None, status: str = "done", **kw: Any) -> PreviewCard:
