@@ -169,7 +169,7 @@ class CardEditor(QWidget):
         if ctx is None:
             return ""
         if ctx.card is None or self._busy:
-            return ctx.state
+            return CardState(ctx.state)
         return self._state_of(replace(ctx.card, body=self.body()))
 
     def body(self) -> str:
