@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -40,12 +41,18 @@ def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> N
     payload = data.encode(encoding) if isinstance(data, str) else data
     path = Path(path)
     tmp = tmp_path_for(path)
-    with open(tmp, "wb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    _maybe_pause()
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _maybe_pause()
+        os.replace(tmp, path)
+    except OSError:
+        # A failed write (disk full, the name taken by a folder) leaves the old file and no debris.
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     fsync_dir(path.parent)
 
 

@@ -1,49 +1,43 @@
 """The Card tab: edit one card's Markdown in place (re-linted as you type), lock it, revert it.
 
-The editor works on one card at a time, described by a ``CardContext`` that the window builds. It
-writes through ``CardStore`` (edits keep the generated ``body_sha256``, so the card reads as edited)
-and records versions in the card history; everything else (outline, panel, preview, snapshot) is
-told through signals, so this widget knows nothing of the window.
+The editor works on one card at a time, described by a ``CardContext`` that the window builds. What
+a write does (lint, history, the generated hash kept so the card reads as edited) is the edit
+session's rule (app/core/card_edit.py); this widget decides when to write (a pause in typing, focus
+leaving, another card shown) and tells everything else (outline, panel, preview, snapshot) through
+signals, so it knows nothing of the window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QFocusEvent, QFontDatabase, QHideEvent, QKeyEvent, QTextCursor
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.card import Finding, normalize_body
+from app.core.card_edit import EditSession, edit_state
 from app.core.contract import CardContract
-from app.core.history import find_by_body_hash, record_version
 from app.core.lint import error_count, lint_card, warning_count
+from app.core.states import CardState
 from app.core.store import CardStore, StoredCard
 from app.errors import CardsmithError
-from app.ui.highlighter import MarkdownHighlighter
+from app.ui.card_text import CardText, FindingsList
 from app.ui.preview_markup import PreviewCard
 
 LINT_DELAY_MS = 300
 SAVE_DELAY_MS = 800
-TAB_SPACES = 2
 
-# States in which the engine may be writing this card: the writer waits for it.
-BUSY_STATES = frozenset({"queued", "waiting", "streaming", "retrying"})
-
-_CTRL = Qt.KeyboardModifier.ControlModifier
-_RETURN_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-_WINDOW_KEYS = (Qt.Key.Key_F5, Qt.Key.Key_F8, Qt.Key.Key_Escape)
+BUSY_STATES = frozenset(state for state in CardState if state.busy)
+"""The states in which a run may be writing the card (``CardState.busy``): the writer waits."""
 
 
 @dataclass(frozen=True)
@@ -54,73 +48,25 @@ class CardContext:
     """Component key (casefolded name)."""
     name: str
     contract: CardContract
-    fresh_state: str
-    """What the card shows while its body is the generated one and it is unlocked: "done", or
-    "stale" when its component's request changed since (the window knows which)."""
+    fresh_state: CardState
+    """What the card shows while its body is the generated one and it is unlocked: done, or
+    stale when its component's request changed since (the window knows which)."""
     card: StoredCard | None
     """None: the component has no card yet."""
     store: CardStore | None
-    state: str
-    """The window's state word for this component (may be a run state such as "streaming")."""
+    state: CardState
+    """The window's state for this component (may be a run state such as streaming)."""
 
-
-def _is_window_key(event: QKeyEvent) -> bool:
-    generate = event.key() in _RETURN_KEYS and bool(event.modifiers() & _CTRL)
-    return generate or event.key() in _WINDOW_KEYS
-
-
-class CardText(QPlainTextEdit):
-    """Monospace card Markdown; the window's keys (Ctrl+Return, F5, F8, Esc) pass through.
-
-    Signals:
-        focus_lost(): the text lost keyboard focus (the editor writes pending edits then).
-    """
-
-    focus_lost = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        # Prose wraps for reading; an overlong code line is reported by lint (line-width) anyway.
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.highlighter = MarkdownHighlighter(self.document(), self.palette())
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            if _is_window_key(event):
-                event.ignore()
-                return False
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        if _is_window_key(event):
-            event.ignore()  # "generate all" and friends belong to the window; never a newline
-            return
-        if event.key() == Qt.Key.Key_Tab and event.modifiers() == Qt.KeyboardModifier.NoModifier:
-            # A tab's width is unknown in the preview's width budget; code is indented with spaces.
-            self.insertPlainText(" " * TAB_SPACES)
-            return
-        super().keyPressEvent(event)
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
-        super().focusOutEvent(event)
-        self.focus_lost.emit()
-
-    def go_to_line(self, line: int) -> None:
-        block = self.document().findBlockByNumber(min(max(1, line), self.blockCount()) - 1)
-        self.setTextCursor(QTextCursor(block))
-        self.centerCursor()
+    @property
+    def session(self) -> EditSession | None:
+        """What writes this card (None when there is no card folder to write to)."""
+        return EditSession(self.store, self.contract) if self.store is not None else None
 
 
 def lint_body(body: str, contract: CardContract) -> tuple[Finding, ...]:
     """The findings the window shows for a card body: core's one lint, syntax included, so the
     Card tab, F8, generation and ``cardsmith lint`` agree."""
     return tuple(lint_card(body, contract))
-
-
-def finding_text(finding: Finding) -> str:
-    where = f"line {finding.line}: " if finding.line is not None else ""
-    return f"{finding.severity}: {where}{finding.message} [{finding.rule}]"
 
 
 class CardEditor(QWidget):
@@ -155,8 +101,7 @@ class CardEditor(QWidget):
         self.state_label = QLabel("")
         self.state_label.setTextFormat(Qt.TextFormat.PlainText)
         self.text = CardText(self)
-        self.findings_list = QListWidget(self)
-        self.findings_list.setMaximumHeight(120)
+        self.findings_list = FindingsList(self)
         self.lock_button = QPushButton("Approve (lock)", self)
         self.lock_button.setToolTip("Approve the card: a locked card is never regenerated")
         self.revert_button = QPushButton("Revert", self)
@@ -182,8 +127,7 @@ class CardEditor(QWidget):
         self.text.focus_lost.connect(self.flush)
         self.lock_button.clicked.connect(self.toggle_lock)
         self.revert_button.clicked.connect(self.revert)
-        self.findings_list.itemActivated.connect(self._go_to_finding)
-        self.findings_list.itemClicked.connect(self._go_to_finding)
+        self.findings_list.line_activated.connect(self._go_to_line)
         self._update_controls()
 
     # -- what is shown ----------------------------------------------------------------------------
@@ -219,13 +163,14 @@ class CardEditor(QWidget):
 
     @property
     def state(self) -> str:
-        """State word of what is shown: missing, done, stale, edited, locked (or a run state)."""
+        """The state of what is shown (a ``CardState``; "" when nothing is): missing, done, stale,
+        edited, locked, or a run state."""
         ctx = self._ctx
         if ctx is None:
             return ""
         if ctx.card is None or self._busy:
-            return ctx.state
-        return self._state_of(self._as_card(self.body()))
+            return CardState(ctx.state)
+        return self._state_of(replace(ctx.card, body=self.body()))
 
     def body(self) -> str:
         return normalize_body(self.text.toPlainText())
@@ -248,7 +193,7 @@ class CardEditor(QWidget):
             self.flush()
         keep_text = same and self._dirty
         self._ctx = ctx
-        self._busy = ctx is not None and ctx.state in BUSY_STATES
+        self._busy = ctx is not None and CardState(ctx.state).busy
         if not keep_text:
             shown = ctx.card.body if ctx and ctx.card else ""
             if not same or normalize_body(self.text.toPlainText()) != shown:
@@ -277,33 +222,26 @@ class CardEditor(QWidget):
         """Write the pending edit now (no-op when there is none)."""
         self._save_timer.stop()
         ctx = self._ctx
-        if not self._dirty or ctx is None or ctx.card is None or ctx.store is None:
-            self._dirty = False
+        dirty, self._dirty = self._dirty, False
+        if not dirty or ctx is None or ctx.card is None or ctx.session is None:
             return
-        self._dirty = False
-        body = self.body()
-        if body == ctx.card.body:
-            return
-        findings = lint_body(body, ctx.contract)
-        card = ctx.card
         try:
-            self._keep_generated(ctx, card)
-            written = ctx.store.save_body(_with_findings(card, findings), body)
-            record_version(ctx.store.folder, written.path.stem, written.meta, written.body, "edited")
+            written = ctx.session.save_edit(ctx.card, self.body())
         except CardsmithError as exc:
             self._dirty = True  # still not written: try again on the next change or focus-out
             self.problem.emit(exc.message)
             return
-        self._wrote(written)
+        if written is not None:
+            self._wrote(written)
 
     def toggle_lock(self) -> None:
         """Approve (lock) the card, or unlock it; pending edits are written first."""
         self.flush()
         ctx = self._ctx
-        if ctx is None or ctx.card is None or ctx.store is None or self._busy:
+        if ctx is None or ctx.card is None or ctx.session is None or self._busy:
             return
         try:
-            written = ctx.store.set_locked(ctx.card, not ctx.card.meta.locked)
+            written = ctx.session.set_locked(ctx.card, not ctx.card.meta.locked)
         except CardsmithError as exc:
             self.problem.emit(exc.message)
             return
@@ -311,38 +249,28 @@ class CardEditor(QWidget):
 
     def revert(self) -> None:
         """Back to the generated body (found in history by the card's ``body_sha256``)."""
-        ctx = self._ctx
-        if ctx is None or ctx.card is None or ctx.store is None or ctx.card.meta.locked:
+        if self._ctx is None or self._ctx.card is None or self._ctx.card.meta.locked:
             return
         self.flush()
-        card = ctx.card
-        version = find_by_body_hash(ctx.store.folder, card.path.stem, card.meta.body_sha256)
-        if version is None or not card.edited:
+        ctx = self._ctx  # the flush may have written the card
+        assert ctx is not None
+        session = ctx.session
+        if ctx.card is None or session is None or session.generated_version(ctx.card) is None:
             self._check_revert()
             return
         if not self.confirm("Revert the card?",
                             f"Your edits of {ctx.name} are replaced by the generated card."):
             return
-        findings = lint_body(version.body, ctx.contract)
         try:
-            written = ctx.store.save_body(_with_findings(card, findings), version.body)
-            record_version(ctx.store.folder, written.path.stem, written.meta, written.body, "restored")
+            written = session.revert(ctx.card)
         except CardsmithError as exc:
             self.problem.emit(exc.message)
             return
-        self._set_text(written.body)
-        self._wrote(written)
+        if written is not None:
+            self._set_text(written.body)
+            self._wrote(written)
 
     # -- internals --------------------------------------------------------------------------------
-
-    def _keep_generated(self, ctx: CardContext, card: StoredCard) -> None:
-        """Before the first edit of a card that history does not know yet (e.g. generated by an
-        older version, or copied in), keep its generated body, so that Revert can find it."""
-        assert ctx.store is not None
-        if card.edited:
-            return
-        if find_by_body_hash(ctx.store.folder, card.path.stem, card.meta.body_sha256) is None:
-            record_version(ctx.store.folder, card.path.stem, card.meta, card.body, "generated")
 
     def _wrote(self, written: StoredCard) -> None:
         assert self._ctx is not None
@@ -352,15 +280,9 @@ class CardEditor(QWidget):
         self.context_changed.emit()
         self.card_written.emit(self._ctx.key, written)
 
-    def _state_of(self, card: StoredCard) -> str:
+    def _state_of(self, card: StoredCard) -> CardState:
         assert self._ctx is not None
-        if card.meta.locked:
-            return "locked"
-        return "edited" if card.edited else self._ctx.fresh_state
-
-    def _as_card(self, body: str) -> StoredCard:
-        assert self._ctx is not None and self._ctx.card is not None
-        return replace(self._ctx.card, body=body)
+        return edit_state(card, CardState(self._ctx.fresh_state))
 
     def _set_text(self, text: str) -> None:
         self._loading = True
@@ -387,7 +309,7 @@ class CardEditor(QWidget):
             self._findings = ()
         else:
             self._findings = lint_body(self.body(), ctx.contract)
-        self._show_findings(self._findings)
+        self.findings_list.set_findings(self._findings)
         self._update_controls()
         if self._dirty:
             self._emit_preview()
@@ -397,25 +319,16 @@ class CardEditor(QWidget):
         if card is not None:
             self.preview_changed.emit(card)
 
-    def _show_findings(self, findings: Sequence[Finding]) -> None:
-        self.findings_list.clear()
-        for finding in findings:
-            item = QListWidgetItem(finding_text(finding))
-            item.setData(Qt.ItemDataRole.UserRole, finding.line or 0)
-            self.findings_list.addItem(item)
-
-    def _go_to_finding(self, item: QListWidgetItem) -> None:
-        line = int(item.data(Qt.ItemDataRole.UserRole) or 0)
-        if line:
-            self.text.go_to_line(line)
-            self.text.setFocus()
+    def _go_to_line(self, line: int) -> None:
+        self.text.go_to_line(line)
+        self.text.setFocus()
 
     def _check_revert(self) -> None:
         ctx = self._ctx
-        card = ctx.card if ctx else None
+        session = ctx.session if ctx else None
         self._revert_available = bool(
-            ctx is not None and card is not None and ctx.store is not None and card.edited
-            and find_by_body_hash(ctx.store.folder, card.path.stem, card.meta.body_sha256)
+            ctx is not None and ctx.card is not None and session is not None
+            and session.generated_version(ctx.card) is not None
         )
 
     def _update_controls(self) -> None:
@@ -467,11 +380,6 @@ def _same_card(a: CardContext, b: CardContext) -> bool:
     folder_a = a.store.folder if a.store else None
     folder_b = b.store.folder if b.store else None
     return a.key == b.key and folder_a == folder_b
-
-
-def _with_findings(card: StoredCard, findings: tuple[Finding, ...]) -> StoredCard:
-    # The front matter's findings describe the body it is stored with, edits included.
-    return replace(card, meta=replace(card.meta, findings=findings))
 
 
 def _count(n: int, noun: str) -> str:

@@ -339,7 +339,8 @@ class PlanEditor(QPlainTextEdit):
 
 
 class IssueList(QListWidget):
-    """The plan's issues as "line N: message" rows; choosing one emits its line.
+    """The plan's issues as "line N: message" rows; choosing one emits its line. Hidden while there
+    are none, so that the plan editor above it (in a splitter) gets the room.
 
     Signals:
         line_activated(int): the 1-based line of the clicked or activated issue.
@@ -353,8 +354,10 @@ class IssueList(QListWidget):
         super().__init__(parent)
         self.itemClicked.connect(self._on_clicked)
         self.itemActivated.connect(self._on_activated)
+        self.hide()
 
     def set_issues(self, issues: Sequence[PlanIssue]) -> None:
+        self.setVisible(bool(issues))
         self.clear()
         style = self.style()
         icons = {

@@ -1,9 +1,10 @@
 """The Card tab's history: the shown card's versions, a diff between two, and "Restore this version".
 
 ``HistoryView`` follows a ``CardEditor``: whenever the editor shows another card, writes it, or a
-run takes it, the list is read again from ``<cards folder>/.history/<slug>/``. A restore writes
-through ``CardStore.save_body`` (so it reads as an edit unless it is the generated body), records
-a "restored" version, puts the text in the editor and emits ``restored`` for the window.
+run takes it, the list is read again from ``<cards folder>/.history/<slug>/``. A restore is the
+edit session's (app/core/card_edit.py: it reads as an edit unless it is the generated body, and is
+kept as a "restored" version); the view puts the text in the editor and emits ``restored`` for the
+window.
 """
 
 from __future__ import annotations
@@ -34,12 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.card import body_sha256
-from app.core.history import Version, find_by_body_hash, list_versions, record_version
+from app.core.history import Version, list_versions
 from app.core.history_report import CURRENT_MARK, HistoryRow, history_rows
 from app.core.store import StoredCard
 from app.errors import CardsmithError
-from app.ui.card_editor import CardEditor, lint_body
+from app.ui.card_editor import CardEditor
 
 # Row text: the columns a writer compares (the hashes stay in the tooltip).
 _LIST_COLUMNS = slice(0, 6)
@@ -166,20 +166,14 @@ class HistoryView(QWidget):
             return None
         self.editor.flush()  # a pending edit is written (and kept in history) before it is replaced
         ctx = self.editor.context
-        if ctx is None or ctx.card is None or ctx.store is None:
+        if ctx is None or ctx.card is None or ctx.session is None:
             return None
-        version, card = rows[0].version, ctx.card
-        if version.body == card.body:
-            return None
-        findings = lint_body(version.body, ctx.contract)
         try:
-            self._keep_current(card)
-            written = ctx.store.save_body(
-                replace(card, meta=replace(card.meta, findings=findings)), version.body
-            )
-            record_version(ctx.store.folder, written.path.stem, written.meta, written.body, "restored")
+            written = ctx.session.restore(ctx.card, rows[0].version.body)
         except CardsmithError as exc:
             self.problem.emit(exc.message)
+            return None
+        if written is None:
             return None
         # The editor shows the restored text at once; the window's slot gives it the exact state.
         self.editor.show_card(replace(ctx, card=written))
@@ -188,15 +182,6 @@ class HistoryView(QWidget):
         return written
 
     # -- internals --------------------------------------------------------------------------------
-
-    def _keep_current(self, card: StoredCard) -> None:
-        """The body being replaced must stay restorable, even if history never saw it (a card
-        from an older version, or changed outside the app)."""
-        ctx = self.editor.context
-        assert ctx is not None and ctx.store is not None
-        if find_by_body_hash(ctx.store.folder, card.path.stem, body_sha256(card.body)) is None:
-            kind = "edited" if card.edited else "generated"
-            record_version(ctx.store.folder, card.path.stem, card.meta, card.body, kind)
 
     def _load(self) -> None:
         ctx = self.editor.context

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.states import CardState
+
 
 @dataclass(frozen=True)
 class OutlineRow:
@@ -24,48 +27,53 @@ class OutlineRow:
     name: str
     line: int
     """1-based line of the component's heading."""
-    state: str
-    """A state word of ``CardProgress.state`` or ``CardState`` (missing, done, stale, ...)."""
+    state: CardState
+    """What the card folder says (missing, done, stale, ...) or what a run is doing with it."""
 
 
-# (label, states shown); None shows every row. State words come from app/engine/progress.py
-# (CardProgress.state) and app/core/store.py (CardState).
-FILTERS: tuple[tuple[str, frozenset[str] | None], ...] = (
+def _one_of(*states: CardState) -> Callable[[CardState], bool]:
+    return lambda state: state in states
+
+
+# (label, which states it shows); None shows every row.
+FILTERS: tuple[tuple[str, Callable[[CardState], bool] | None], ...] = (
     ("All", None),
-    ("Missing", frozenset({"missing"})),
-    ("Queued/Running", frozenset({"queued", "waiting", "streaming", "retrying"})),
-    ("Done", frozenset({"done", "up to date"})),
-    ("Stale", frozenset({"stale"})),
-    ("Edited", frozenset({"edited"})),
-    ("Locked", frozenset({"locked"})),
-    ("Failed", frozenset({"failed"})),
-    ("Cancelled/Not run", frozenset({"cancelled", "not run"})),
+    ("Missing", _one_of(CardState.MISSING)),
+    ("Queued/Running", lambda state: state.busy),
+    ("Done", _one_of(CardState.DONE)),
+    ("Stale", _one_of(CardState.STALE)),
+    ("Edited", _one_of(CardState.EDITED)),
+    ("Locked", _one_of(CardState.LOCKED)),
+    ("Failed", _one_of(CardState.FAILED)),
+    ("Cancelled/Not run", _one_of(CardState.CANCELLED, CardState.NOT_RUN)),
 )
 
-_STATE_COLOURS: dict[str, str] = {
-    "missing": "#8b949e",
-    "queued": "#8b949e",
-    "waiting": "#8b949e",
-    "streaming": "#2f81f7",
-    "retrying": "#d29922",
-    "done": "#2da44e",
-    "up to date": "#2da44e",
-    "stale": "#d29922",
-    "edited": "#a371f7",
-    "locked": "#1b7c83",
-    "failed": "#e5484d",
-    "cancelled": "#b08800",
-    "not run": "#b08800",
+_GREY = "#8b949e"
+_AMBER = "#d29922"
+_STATE_COLOURS: dict[CardState, str] = {
+    CardState.MISSING: _GREY,
+    CardState.QUEUED: _GREY,
+    CardState.THINKING: "#54aeff",
+    CardState.STREAMING: "#2f81f7",
+    CardState.RETRYING: _AMBER,
+    CardState.REPAIRING: _AMBER,
+    CardState.REVIEWING: "#0969da",
+    CardState.DONE: "#2da44e",
+    CardState.STALE: _AMBER,
+    CardState.EDITED: "#a371f7",
+    CardState.LOCKED: "#1b7c83",
+    CardState.FAILED: "#e5484d",
+    CardState.CANCELLED: "#b08800",
+    CardState.NOT_RUN: "#b08800",
 }
-_UNKNOWN_COLOUR = "#8b949e"
 
 NAME_COLUMN = 0
 STATE_COLUMN = 1
 _KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
-def state_colour(state: str) -> QColor:
-    return QColor(_STATE_COLOURS.get(state, _UNKNOWN_COLOUR))
+def state_colour(state: CardState) -> QColor:
+    return QColor(_STATE_COLOURS[CardState(state)])
 
 
 class _Tree(QTreeWidget):
@@ -96,7 +104,7 @@ class OutlineView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filter_combo = QComboBox(self)
-        for label, _states in FILTERS:
+        for label, _shows in FILTERS:
             self.filter_combo.addItem(label)
         self.tree = _Tree(self)
         self.tree.setColumnCount(2)
@@ -114,7 +122,7 @@ class OutlineView(QWidget):
         layout.addWidget(self.filter_combo)
         layout.addWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
-        self._states: dict[str, str] = {}
+        self._states: dict[str, CardState] = {}
         self._icons: dict[str, QIcon] = {}
         self._quiet = False  # set while the program (not the user) changes the selection
         self.filter_combo.currentIndexChanged.connect(self._apply_filter)
@@ -133,12 +141,13 @@ class OutlineView(QWidget):
             self._states.clear()
             items = []
             for row in rows:
-                item = QTreeWidgetItem([row.name, row.state])
+                state = CardState(row.state)
+                item = QTreeWidgetItem([row.name, ""])
                 item.setData(NAME_COLUMN, _KEY_ROLE, row.key)
                 item.setToolTip(NAME_COLUMN, f"{row.name} — line {row.line}")
-                self._decorate(item, row.state)
+                self._decorate(item, state)
                 self._items[row.key] = item
-                self._states[row.key] = row.state
+                self._states[row.key] = state
                 items.append(item)
             self.tree.addTopLevelItems(items)
             self._apply_filter()
@@ -147,8 +156,9 @@ class OutlineView(QWidget):
         finally:
             self._quiet = False
 
-    def set_state(self, key: str, state: str) -> None:
+    def set_state(self, key: str, state: CardState) -> None:
         """Change one row's state in place (cheap: called for every progress update)."""
+        state = CardState(state)
         item = self._items.get(key)
         if item is None or self._states.get(key) == state:
             return
@@ -156,7 +166,7 @@ class OutlineView(QWidget):
         self._decorate(item, state)
         item.setHidden(not self._shows(state))
 
-    def state_of(self, key: str) -> str | None:
+    def state_of(self, key: str) -> CardState | None:
         return self._states.get(key)
 
     # --- selection --------------------------------------------------------------------------
@@ -193,9 +203,9 @@ class OutlineView(QWidget):
             raise ValueError(f"unknown outline filter {label!r}")
         self.filter_combo.setCurrentIndex(index)
 
-    def _shows(self, state: str) -> bool:
-        states = FILTERS[max(0, self.filter_combo.currentIndex())][1]
-        return states is None or state in states
+    def _shows(self, state: CardState) -> bool:
+        shows = FILTERS[max(0, self.filter_combo.currentIndex())][1]
+        return shows is None or shows(state)
 
     def _apply_filter(self, _index: int = 0) -> None:
         for key, item in self._items.items():
@@ -203,11 +213,11 @@ class OutlineView(QWidget):
 
     # --- internals --------------------------------------------------------------------------
 
-    def _decorate(self, item: QTreeWidgetItem, state: str) -> None:
-        item.setText(STATE_COLUMN, state)
+    def _decorate(self, item: QTreeWidgetItem, state: CardState) -> None:
+        item.setText(STATE_COLUMN, state.value)
         item.setIcon(STATE_COLUMN, self._dot(state))
 
-    def _dot(self, state: str) -> QIcon:
+    def _dot(self, state: CardState) -> QIcon:
         colour = state_colour(state)
         name = colour.name()
         icon = self._icons.get(name)

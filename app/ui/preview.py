@@ -285,11 +285,12 @@ class PreviewView(QWebEngineView):
     def _fragment(self, card: PreviewCard) -> str | None:
         if not card.body.strip():
             return None
+        body = card.shown_body()
         cached = self._rendered.get(card.key)
-        if cached is not None and cached[0] == card.body:
+        if cached is not None and cached[0] == body:
             return cached[1]
-        fragment = card_fragment(card.body)
-        self._rendered[card.key] = (card.body, fragment)
+        fragment = card_fragment(body)
+        self._rendered[card.key] = (body, fragment)
         return fragment
 
     def _schedule(self) -> None:

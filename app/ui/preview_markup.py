@@ -15,12 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.core.card import Finding
+from app.core.fences import close_open_fence
 from app.core.render import MAX_PREVIEW_BYTES, render_card, too_large, too_large_notice
+from app.core.states import CardState
 
 log = logging.getLogger(__name__)
-
-# States in which an empty body means "the text is on its way" rather than "there is no card".
-_WAITING_STATES = frozenset({"queued", "waiting", "streaming", "retrying"})
 
 _STATUS_CLASS = re.compile(r"[^a-z0-9-]")
 
@@ -35,15 +34,30 @@ class PreviewCard:
     body: str
     """Card Markdown; ``""`` while queued or missing (a placeholder is shown)."""
     status: str
-    """A state word: missing, queued, streaming, retrying, done, failed, stale, edited, locked..."""
+    """The card's state (a ``CardState``): missing, queued, streaming, done, failed, edited..."""
     findings: tuple[Finding, ...] = ()
+
+    @property
+    def state(self) -> CardState | None:
+        """The status as a ``CardState`` (None for a word that names none)."""
+        try:
+            return CardState(self.status)
+        except ValueError:
+            return None
+
+    def shown_body(self) -> str:
+        """The Markdown the preview renders: while a run is still writing the card, a code fence
+        left open is closed (for display only), so its code shows as code, not as a paragraph."""
+        state = self.state
+        return close_open_fence(self.body) if state is not None and state.busy else self.body
 
 
 # --- Markup ---------------------------------------------------------------------------------
 
 
-def _placeholder(status: str) -> str:
-    text = "Waiting…" if status in _WAITING_STATES else "No card yet."
+def _placeholder(state: CardState | None) -> str:
+    # An empty body while a run has the card means "the text is on its way", not "no card".
+    text = "Waiting…" if state is not None and state.waiting else "No card yet."
     return f'<p class="notice placeholder">{text}</p>'
 
 
@@ -99,9 +113,9 @@ def card_fragment(body: str) -> str:
 def article_inner_html(card: PreviewCard, fragment: str | None) -> str:
     """The inside of one ``<article class="card">``: head, body (or placeholder), findings.
 
-    ``fragment`` is ``card_fragment(card.body)`` (``None`` for an empty body).
+    ``fragment`` is ``card_fragment(card.shown_body())`` (``None`` for an empty body).
     """
-    body = fragment if fragment is not None else _placeholder(card.status)
+    body = fragment if fragment is not None else _placeholder(card.state)
     return f"{_head_html(card)}\n{body.strip()}\n{_findings_html(card.findings)}"
 
 

@@ -85,3 +85,14 @@ def run_task(qloop: asyncio.AbstractEventLoop, qtbot: Any):  # type: ignore[no-u
         return task.result()
 
     return run
+
+
+@pytest.fixture
+def api(run_task: Any) -> Iterator[Any]:
+    """The local stand-in for the Messages API, answering good cards (``tests/fakes``)."""
+    from tests.fakes.messages_api import FakeMessagesAPI
+
+    fake = FakeMessagesAPI(mode="good")
+    run_task(fake.start())
+    yield fake
+    run_task(fake.stop())

@@ -15,31 +15,15 @@ from app.core.history import list_versions
 from app.ui.card_editor import CardEditor
 from app.ui.main_window import MainWindow
 from tests.fakes.messages_api import FakeMessagesAPI
+from tests.helpers.card_files import card_file, read_card
 from tests.helpers.cli import copy_example
-from tests.ui.test_main_window import api, make_window, read_dom  # noqa: F401 - api is a fixture
+from tests.ui.windows import make_window, open_card, read_dom
 
-NAMES = ["User Model", "Password Hashing", "Session Token", "Login Handler", "Refresh Rotation",
-         "Rate Limiter"]
 CARDS = "auth-service.cards"
-
-
-def card_file(plan: Path, stem: str) -> Path:
-    return plan.parent / CARDS / f"{stem}.md"
-
-
-def read_card(plan: Path, stem: str) -> tuple[Any, str]:
-    return parse_card(card_file(plan, stem).read_text(encoding="utf-8"))
 
 
 def editor_of(window: MainWindow) -> CardEditor:
     return window.cards.editor
-
-
-def open_card(window: MainWindow, key: str) -> CardEditor:
-    window.outline.component_selected.emit(key)  # as a click in the outline does
-    editor = editor_of(window)
-    assert editor.key == key
-    return editor
 
 
 def type_at_end_of_line(qtbot: Any, editor: CardEditor, line: int, text: str) -> None:
@@ -154,7 +138,7 @@ def test_revert_goes_back_to_the_generated_body(qtbot: Any, tmp_path: Path) -> N
 
 
 def test_edited_and_locked_cards_survive_generate_all(
-    qtbot: Any, tmp_path: Path, api: FakeMessagesAPI  # noqa: F811 - the fixture
+    qtbot: Any, tmp_path: Path, api: FakeMessagesAPI
 ) -> None:
     plan = copy_example(tmp_path)
     card_file(plan, "rate-limiter").unlink()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QFont, QHelpEvent, QKeySequence, QShortcut, QTextCharFormat, QTextDocument
-from PySide6.QtWidgets import QApplication, QMainWindow, QToolTip
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QToolTip
 
 from app.core.plan import PlanIssue, parse_plan
 from app.ui.editor import ERROR_COLOUR, WARNING_COLOUR, IssueList, PlanEditor
@@ -200,12 +200,14 @@ def test_gutter_is_reserved_beside_the_text(editor: PlanEditor) -> None:
 # --- highlighting -------------------------------------------------------------------------------
 
 
-def _highlighted(qtbot: Any, text: str) -> tuple[QTextDocument, MarkdownHighlighter]:
+def _highlighted(qtbot: Any, text: str) -> tuple[QTextDocument, MarkdownHighlighter, PlanEditor]:
+    """The editor's document and highlighter; the caller keeps the editor, which owns them (qtbot
+    holds it only weakly, and a collected editor takes its document along)."""
     # Through the editor: a QTextDocument without a layout never tells its highlighter of edits.
     editor = PlanEditor()
     qtbot.addWidget(editor)
     editor.setPlainText(text)
-    return editor.document(), editor.highlighter
+    return editor.document(), editor.highlighter, editor
 
 
 def _formats_of(doc: QTextDocument, number: int) -> list[tuple[int, int, QTextCharFormat]]:
@@ -241,7 +243,7 @@ Some `code` and **bold** and [a link](https://example.com).
 
 
 def test_headings_inside_fences_are_not_headings(qtbot: Any) -> None:
-    doc, highlighter = _highlighted(qtbot, HIGHLIGHTED)
+    doc, highlighter, _editor = _highlighted(qtbot, HIGHLIGHTED)
     lines = HIGHLIGHTED.split("\n")
     component = highlighter.format_for("component")
 
@@ -260,7 +262,7 @@ def test_headings_inside_fences_are_not_headings(qtbot: Any) -> None:
 
 
 def test_front_matter_keys_and_inline_markup(qtbot: Any) -> None:
-    doc, highlighter = _highlighted(qtbot, HIGHLIGHTED)
+    doc, highlighter, _editor = _highlighted(qtbot, HIGHLIGHTED)
     key_colour = highlighter.format_for("key").foreground().color()
     title_line = _formats_of(doc, 1)
     assert (0, len("title"), key_colour) in [(a, n, f.foreground().color()) for a, n, f in title_line]
@@ -273,7 +275,7 @@ def test_front_matter_keys_and_inline_markup(qtbot: Any) -> None:
 
 
 def test_opening_a_fence_rehighlights_the_lines_below(qtbot: Any) -> None:
-    doc, _highlighter = _highlighted(qtbot, "intro\n## A\ntext\n")
+    doc, _highlighter, _editor = _highlighted(qtbot, "intro\n## A\ntext\n")
     assert _is_bold_across(doc, 1)
     cursor = doc.find("intro")
     cursor.insertText("```")
@@ -301,3 +303,30 @@ def test_issue_list_rows_and_activation(qtbot: Any) -> None:
     with qtbot.waitSignal(issues.line_activated, timeout=1000) as blocker:
         issues.itemActivated.emit(issues.item(0))
     assert blocker.args == [3]
+
+
+def test_the_issue_list_takes_room_only_when_there_are_issues(qtbot: Any) -> None:
+    # As in the window: outline, plan editor and issue list share a vertical splitter.
+    split = QSplitter(Qt.Orientation.Vertical)
+    qtbot.addWidget(split)
+    outline, editor, issues = QLabel("outline"), PlanEditor(), IssueList()
+    for widget in (outline, editor, issues):
+        split.addWidget(widget)
+    split.setSizes([200, 520, 110])
+    split.setChildrenCollapsible(False)
+    split.resize(400, 850)
+    split.show()
+    qtbot.waitExposed(split)
+    handle = split.handleWidth()
+    assert issues.isHidden() and split.sizes()[2] == 0
+    assert outline.height() + handle + editor.height() == split.height()
+    roomy = editor.height()
+
+    issues.set_issues([PlanIssue(3, "unknown key", "warning")])
+    qtbot.waitUntil(lambda: issues.isVisible() and issues.height() > 0, timeout=3000)
+    assert editor.height() < roomy
+    assert issues.height() >= issues.sizeHintForRow(0)  # its row can be read
+
+    issues.set_issues([])
+    qtbot.waitUntil(lambda: editor.height() == roomy, timeout=3000)
+    assert issues.isHidden() and issues.count() == 0

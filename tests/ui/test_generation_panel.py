@@ -10,7 +10,9 @@ from PySide6.QtGui import QColor
 from app.engine import events as ev
 from app.engine.progress import CardProgress, RunProgress
 from app.engine.provider import FaultKind
+from app.core.states import CardState
 from app.ui.generation_panel import BAR_MAX, GenerationPanel, ProgressRowDelegate
+from app.ui.progress_rows import bar_colour
 
 # The offscreen platform plugin warns when a top-level window is shown; harmless, and only there.
 SHOWN = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -31,11 +33,11 @@ def shown(qtbot: QtBot, panel: GenerationPanel) -> GenerationPanel:
 
 
 def streaming(name: str, tokens: int) -> CardProgress:
-    return CardProgress(name, state="streaming", attempt=1, max_attempts=4, tokens=tokens)
+    return CardProgress(name, state=CardState.STREAMING, attempt=1, max_attempts=4, tokens=tokens)
 
 
 def test_idle_rows_show_the_state_word_and_full_bars_for_usable_cards(panel: GenerationPanel) -> None:
-    states = ["done", "missing", "stale", "edited", "locked"]
+    states = [CardState.DONE, CardState.MISSING, CardState.STALE, CardState.EDITED, CardState.LOCKED]
     rows = [(f"Component {i:04d}", states[i % 5]) for i in range(1000)]
     panel.set_components(rows)
 
@@ -43,15 +45,30 @@ def test_idle_rows_show_the_state_word_and_full_bars_for_usable_cards(panel: Gen
     assert panel.names() == [name for name, _ in rows]
     for name, state in rows[:10]:
         assert panel.state_of(name) == state
-        assert panel.label_of(name) == state
-        assert panel.bar_value(name) == (BAR_MAX if state in ("done", "edited", "locked") else 0)
+        assert panel.label_of(name) == state.value
+        usable = state in (CardState.DONE, CardState.EDITED, CardState.LOCKED)
+        assert panel.bar_value(name) == (BAR_MAX if usable else 0)
     assert panel.overall_bar.maximum() == 1000 and panel.overall_bar.value() == 600
     assert panel.overall_label.text().startswith("1000 components")
     assert "200 missing" in panel.overall_label.text()
 
-    panel.set_components([("Only", "missing")])
+    panel.set_components([("Only", CardState.MISSING)])
     assert panel.names() == ["Only"] and panel.overall_bar.value() == 0
     assert panel.overall_label.text() == "1 component · 1 missing"
+
+
+@pytest.mark.parametrize("state", list(CardState))
+def test_every_state_shows_its_word_and_a_bar(panel: GenerationPanel, state: CardState) -> None:
+    panel.set_components([("A", CardState.MISSING), ("B", CardState.DONE)])
+    panel.set_state("A", state)
+    assert panel.state_of("A") is state and panel.label_of("A") == state.value
+    assert panel.bar_value("A") == (BAR_MAX if state.usable else 0)
+    colour = bar_colour(state, panel.palette())
+    assert colour.isValid()
+    if state in (CardState.DONE, CardState.FAILED):
+        return
+    assert colour not in (bar_colour(CardState.DONE, panel.palette()),
+                          bar_colour(CardState.FAILED, panel.palette()))
 
 
 def test_overall_bar_shows_zero_not_nothing_before_anything_happened(panel: GenerationPanel) -> None:
@@ -62,48 +79,48 @@ def test_overall_bar_shows_zero_not_nothing_before_anything_happened(panel: Gene
 
 def test_update_card_changes_one_row_only(panel: GenerationPanel) -> None:
     names = [f"C{i}" for i in range(50)]
-    panel.set_components([(n, "missing") for n in names])
+    panel.set_components([(n, CardState.MISSING) for n in names])
     changed: list[tuple[int, int]] = []
     panel.model.dataChanged.connect(lambda a, b, *_: changed.append((a.row(), b.row())))
 
     panel.update_card(streaming("C7", 225))
     assert changed == [(7, 7)]
-    assert panel.state_of("C7") == "streaming"
+    assert panel.state_of("C7") is CardState.STREAMING
     assert panel.label_of("C7") == "streaming · 225 tok"
     assert panel.bar_value("C7") == 500  # 225 of the expected 450 tokens
-    assert panel.state_of("C6") == "missing"
+    assert panel.state_of("C6") is CardState.MISSING
 
     panel.update_card(streaming("C7", 225))  # nothing new: no repaint asked for
     assert changed == [(7, 7)]
 
-    panel.update_card(CardProgress("C7", state="done", tokens=400, duration_s=2.25))
+    panel.update_card(CardProgress("C7", state=CardState.DONE, tokens=400, duration_s=2.25))
     assert panel.bar_value("C7") == BAR_MAX
     assert panel.label_of("C7") == "done · 400 tok · 2.2 s"
 
 
 def test_retrying_failed_and_cancelled_labels(panel: GenerationPanel) -> None:
-    panel.set_components([("A", "missing"), ("B", "missing"), ("C", "stale")])
+    panel.set_components([("A", CardState.MISSING), ("B", CardState.MISSING), ("C", CardState.STALE)])
     panel.update_card(
-        CardProgress("A", state="retrying", attempt=1, max_attempts=4, reason="overloaded",
+        CardProgress("A", state=CardState.RETRYING, attempt=1, max_attempts=4, reason="overloaded",
                      wait_s=1.2, tokens=40)
     )
     assert panel.label_of("A") == "retrying 2/4 · overloaded · waiting 1.2 s"
     assert not panel.retry_button.isEnabled()
 
-    panel.update_card(CardProgress("B", state="failed", reason="answer cut off"))
+    panel.update_card(CardProgress("B", state=CardState.FAILED, reason="answer cut off"))
     assert panel.label_of("B") == "failed · answer cut off"
     assert panel.bar_value("B") == BAR_MAX
     assert panel.retry_button.isEnabled()
 
-    panel.update_card(CardProgress("C", state="cancelled", tokens=90))
+    panel.update_card(CardProgress("C", state=CardState.CANCELLED, tokens=90))
     assert panel.label_of("C") == "cancelled" and 0 < panel.bar_value("C") < BAR_MAX
 
-    panel.update_card(CardProgress("B", state="done", tokens=10))
+    panel.update_card(CardProgress("B", state=CardState.DONE, tokens=10))
     assert not panel.retry_button.isEnabled()
 
 
 def test_a_card_without_a_row_gets_one(panel: GenerationPanel) -> None:
-    panel.set_components([("A", "missing")])
+    panel.set_components([("A", CardState.MISSING)])
     panel.update_card(streaming("New one", 10))
     assert panel.names() == ["A", "New one"]
     assert panel.label_of("New one") == "streaming · 10 tok"
@@ -112,7 +129,7 @@ def test_a_card_without_a_row_gets_one(panel: GenerationPanel) -> None:
 def test_buttons_emit_and_follow_the_running_state(
     panel: GenerationPanel, qtbot: QtBot
 ) -> None:
-    panel.set_components([("A", "missing"), ("B", "done")])
+    panel.set_components([("A", CardState.MISSING), ("B", CardState.DONE)])
     assert panel.generate_button.isEnabled() and not panel.cancel_button.isEnabled()
     assert not panel.regenerate_button.isEnabled()  # nothing selected
 
@@ -124,7 +141,7 @@ def test_buttons_emit_and_follow_the_running_state(
     with qtbot.waitSignal(panel.cancel_requested, timeout=1000):
         panel.cancel_button.click()
 
-    panel.update_card(CardProgress("A", state="failed", reason="x"))
+    panel.update_card(CardProgress("A", state=CardState.FAILED, reason="x"))
     assert not panel.retry_button.isEnabled()  # not while running
     panel.set_running(False)
     assert panel.retry_button.isEnabled()
@@ -143,7 +160,7 @@ def test_click_selects_and_ctrl_click_adds(
     panel: GenerationPanel, qtbot: QtBot
 ) -> None:
     names = [f"Component {i}" for i in range(6)]
-    panel.set_components([(n, "missing") for n in names])
+    panel.set_components([(n, CardState.MISSING) for n in names])
     shown(qtbot, panel)
     view = panel.list_view
 
@@ -186,9 +203,9 @@ def test_overall_line_from_run_progress(panel: GenerationPanel) -> None:
 def test_rows_paint_done_green_and_failed_red(
     panel: GenerationPanel, qtbot: QtBot
 ) -> None:
-    panel.set_components([("Done", "missing"), ("Failed", "missing"), ("Streaming", "missing")])
-    panel.update_card(CardProgress("Done", state="done", tokens=400, duration_s=1.0))
-    panel.update_card(CardProgress("Failed", state="failed", reason="boom"))
+    panel.set_components([("Done", CardState.MISSING), ("Failed", CardState.MISSING), ("Streaming", CardState.MISSING)])
+    panel.update_card(CardProgress("Done", state=CardState.DONE, tokens=400, duration_s=1.0))
+    panel.update_card(CardProgress("Failed", state=CardState.FAILED, reason="boom"))
     panel.update_card(streaming("Streaming", 225))
     shown(qtbot, panel)
     view = panel.list_view
@@ -230,7 +247,6 @@ def test_the_pointer_on_a_run_button_hints_a_run_and_cancel_does_not(
 def test_a_changed_row_repaints_only_itself(qtbot: QtBot, panel: GenerationPanel) -> None:
     from PySide6.QtCore import QEvent, QObject
 
-    shown(qtbot, panel).set_components([(f"Component {i:02d}", "missing") for i in range(40)])
     heights: list[int] = []
 
     class Paints(QObject):
@@ -239,14 +255,21 @@ def test_a_changed_row_repaints_only_itself(qtbot: QtBot, panel: GenerationPanel
                 heights.append(event.rect().height())
             return False
 
-    qtbot.wait(50)  # the reset's own full repaint is done
+    viewport = shown(qtbot, panel).list_view.viewport()
     paints = Paints()
-    panel.list_view.viewport().installEventFilter(paints)
+    viewport.installEventFilter(paints)
     try:
+        panel.set_components([(f"Component {i:02d}", CardState.MISSING) for i in range(40)])
+        row = panel.list_view.visualRect(panel.model.index(3)).height()
+        # The reset repaints the whole viewport first.
+        qtbot.waitUntil(lambda: bool(heights) and max(heights) > row, timeout=2000)
+        heights.clear()
         panel.update_card(streaming("Component 03", 40))
         qtbot.waitUntil(lambda: bool(heights), timeout=2000)
-        qtbot.wait(50)
+        # Paints come in order: once a one-pixel update asked for now is painted, a whole
+        # viewport's repaint asked for by the change would have been painted (or merged) too.
+        viewport.update(0, viewport.height() - 1, 1, 1)
+        qtbot.waitUntil(lambda: 1 in heights, timeout=2000)
     finally:
-        panel.list_view.viewport().removeEventFilter(paints)
-    row = panel.list_view.visualRect(panel.model.index(3)).height()
-    assert heights and max(heights) <= row, (heights, row)  # not the whole viewport
+        viewport.removeEventFilter(paints)
+    assert max(heights) <= row, (heights, row)  # not the whole viewport

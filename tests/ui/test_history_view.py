@@ -10,9 +10,9 @@ from PySide6.QtGui import QColor
 from app.core.card import body_sha256
 from app.core.history import list_versions
 from app.ui.history_view import HistoryView, unified_diff
+from tests.helpers.card_files import read_card
 from tests.helpers.cli import copy_example
-from tests.ui.test_card_editing import open_card, read_card
-from tests.ui.test_main_window import make_window
+from tests.ui.windows import make_window, open_card
 
 OLD_LINE_END = "."
 NOTE = " It stays small."

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 
 from app.ui.generation_panel import BAR_MAX
@@ -14,20 +12,7 @@ from app.ui.main_window import MainWindow
 from tests.fakes.messages_api import FakeMessagesAPI
 from tests.helpers.cli import copy_example
 from tests.helpers.plans import component_names, write_plan
-from tests.ui.windows import make_window
-
-
-
-def read_dom(window: MainWindow, qtbot: Any, js: str) -> Any:
-    """Evaluate ``js`` in the preview page's application world and return its JSON result."""
-    from PySide6.QtWebEngineCore import QWebEngineScript
-
-    results: list[Any] = []
-    window.preview.page().runJavaScript(
-        f"JSON.stringify({js})", QWebEngineScript.ScriptWorldId.ApplicationWorld, results.append
-    )
-    qtbot.waitUntil(lambda: bool(results), timeout=5000)
-    return json.loads(results[0])
+from tests.ui.windows import make_window, read_dom
 
 
 ARTICLE_HEADINGS = (
@@ -39,15 +24,6 @@ ARTICLE_HEADINGS = (
 def preview_headings(window: MainWindow, qtbot: Any) -> list[str]:
     window.preview.flush()
     return read_dom(window, qtbot, ARTICLE_HEADINGS)
-
-
-@pytest.fixture
-def api(run_task: Any) -> Iterator[FakeMessagesAPI]:
-    fake = FakeMessagesAPI(mode="good")
-    run_task(fake.start())
-    yield fake
-    run_task(fake.stop())
-
 
 
 def test_open_the_example_shows_title_outline_and_every_card(qtbot: Any, tmp_path: Path) -> None:

@@ -14,19 +14,20 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QContextMenuEvent, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
+from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWidgets import QApplication, QMenu
 
 import app.ui.preview as preview_module
 from app.core.card import Finding
 from app.core.render import MAX_PREVIEW_BYTES
+from app.core.states import CardState
 from app.ui.preview import UPDATE_INTERVAL_MS, PreviewCard, PreviewView
 from tests.fakes.beacon import Beacon
 from tests.fakes.cards import good_card
+from tests.ui.windows import run_js
 
 pytestmark = pytest.mark.gui
 
-APP_WORLD = QWebEngineScript.ScriptWorldId.ApplicationWorld.value
 SHELL_TITLE = "Cardsmith preview"
 
 ARTICLES_JS = """
@@ -38,18 +39,9 @@ Array.from(document.querySelectorAll("#cards > article.card")).map(function (a) 
 })
 """
 
-
-def run_js(qtbot: Any, page: QWebEnginePage, expr: str, world: int = APP_WORLD) -> Any:
-    """Test hook: evaluate the JavaScript expression ``expr`` in the page and return its value.
-
-    Runs in the application world by default. The value travels as JSON: PySide 6.12 turns a
-    returned array into ``''``.
-    """
-    box: list[Any] = []
-    page.runJavaScript(f"JSON.stringify([(\n{expr}\n)])", world, box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=5000)
-    assert isinstance(box[0], str), f"the script failed: {expr[:200]}"
-    return json.loads(box[0])[0]
+FRAMES_JS = """(function (n) { window.__framesLeft = n;
+  function tick() { if (--window.__framesLeft > 0) { requestAnimationFrame(tick); } }
+  requestAnimationFrame(tick); return n; })(%d)"""
 
 
 def card(key: str, body: str | None = None, status: str = "done", **kw: Any) -> PreviewCard:
@@ -210,6 +202,30 @@ def test_streaming_updates_are_coalesced_and_the_last_text_wins(
     assert run_js(qtbot, view.page(), 'document.querySelector("article[data-key=s] .badge").textContent') == "done"
 
 
+def test_a_streaming_card_shows_its_open_code_fence_as_code(view: PreviewView, qtbot: Any) -> None:
+    # The model has opened the fence and not closed it yet.
+    body = "# K\n\nIt is short. It is typed.\n\n```typescript\ninterface Foo {\n  id: string;\n"
+    code = ('(function () { var pre = document.querySelector("article[data-key=k] pre");'
+            ' return pre ? pre.textContent : null; })()')
+    paragraphs = ('Array.from(document.querySelectorAll("article[data-key=k] p"))'
+                  '.map(p => p.textContent).join("\\n")')
+    for state in (CardState.STREAMING, CardState.REPAIRING):
+        view.set_cards([card("k", body, status=state)])
+        view.flush()
+        shown_code = run_js(qtbot, view.page(), code)
+        assert shown_code is not None, f"no code block while {state}"
+        assert "interface Foo {\n  id: string;" in shown_code
+        assert "```" not in run_js(qtbot, view.page(), paragraphs)
+
+
+def test_only_a_card_a_run_is_writing_has_its_open_fence_closed_and_only_for_display() -> None:
+    body = "# K\n\n```python\nx = 1\n"
+    streaming = PreviewCard("k", "K", body, CardState.STREAMING)
+    assert streaming.shown_body() == body + "```\n" and streaming.body == body
+    assert PreviewCard("k", "K", body, CardState.DONE).shown_body() == body
+    assert PreviewCard("k", "K", body + "```\n", CardState.STREAMING).shown_body() == body + "```\n"
+
+
 def test_a_card_whose_html_is_too_large_shows_the_notice(view: PreviewView, qtbot: Any) -> None:
     # ~220 kB of Markdown whose HTML is over 1 MB ("&" becomes "&amp;").
     big = "# Big\n\n" + ("&" * 200 + "\n\n") * 1100
@@ -300,8 +316,11 @@ def test_clicked_links_go_to_the_desktop_and_never_navigate(
     )
     for i in range(3):
         _click_link(qtbot, view, f"#planted{i}")
-    qtbot.wait(300)
-    assert len(opened) == 1
+    # Clicks are handled in order: once a last click on the real link arrives, the planted ones
+    # have been handled too.
+    _click_link(qtbot, view, 'a[href^="http"]')
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=5000)
+    assert opened == [QUrl(link), QUrl(link)]
     assert view.url() == shell_url
     assert view.title() == SHELL_TITLE
     assert shown(qtbot, view) == [["l", "L", "L", "badge done"]]
@@ -344,7 +363,9 @@ def test_scroll_to_lands_and_stays_among_many_cards_of_different_heights(
     for key in ("k30", "k12", "k37"):
         view.scroll_to(key)
         view.flush()
-        qtbot.wait(250)  # several frames: cards that came into view have been laid out
+        # Several frames: cards that came into view have been laid out.
+        run_js(qtbot, view.page(), FRAMES_JS % 4)
+        qtbot.waitUntil(lambda: run_js(qtbot, view.page(), "window.__framesLeft") == 0, timeout=5000)
         top = run_js(qtbot, view.page(), f'document.querySelector("article[data-key={key}]").getBoundingClientRect().top')
         assert abs(top) < 1, (key, top)
 

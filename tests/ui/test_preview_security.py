@@ -29,12 +29,11 @@ from app.ui.preview_markup import PreviewCard
 from app.ui.preview_page import ShellOnlyInterceptor
 from tests.fakes.beacon import Beacon
 from tests.fakes.cards import good_card, hostile_card
-from tests.ui.windows import shown_preview
+from tests.ui.windows import run_js, shown_preview
 
 pytestmark = pytest.mark.gui
 
 MAIN_WORLD = QWebEngineScript.ScriptWorldId.MainWorld.value
-APP_WORLD = QWebEngineScript.ScriptWorldId.ApplicationWorld.value
 QUIET_MS = 1000
 """How long a page gets to fetch something before "nothing reached the beacon" is believed."""
 
@@ -123,15 +122,6 @@ def markdown_tricks(b: str) -> str:
             "",
         ]
     )
-
-
-def run_js(qtbot: Any, page: QWebEnginePage, expr: str, world: int = APP_WORLD) -> Any:
-    """Evaluate ``expr`` in the page; the value comes back as JSON (PySide 6.12 loses arrays)."""
-    box: list[Any] = []
-    page.runJavaScript(f"JSON.stringify([(\n{expr}\n)])", world, box.append)
-    qtbot.waitUntil(lambda: bool(box), timeout=5000)
-    assert isinstance(box[0], str), f"the script failed: {expr[:200]}"
-    return json.loads(box[0])[0]
 
 
 def assert_quiet(qtbot: Any, beacon: Beacon, ms: int = QUIET_MS) -> None:

@@ -20,8 +20,7 @@ from app.ui.preview import PreviewCard, PreviewView
 from tests.fakes.cards import good_card
 from tests.fakes.messages_api import FakeMessagesAPI, Step
 from tests.helpers.plans import write_plan
-from tests.ui.test_preview import run_js
-from tests.ui.windows import make_window
+from tests.ui.windows import make_window, run_js
 
 pytestmark = pytest.mark.gui
 
