@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.plan import Plan
-from app.core.pricing import default_prices, format_cost
+from app.core.models import lookup, model_table
+from app.core.pricing import format_cost
 from app.core.prompt import build_request
 from app.core.states import CardState, should_send
 from app.core.store import CardStore, card_state
@@ -18,8 +19,9 @@ TYPICAL_OUTPUT_TOKENS = 450
 """A finished card (heading, 2-3 sentences, <= 15 code lines, why section) is ~300-500 tokens."""
 
 
-def approx_tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
+def approx_tokens(text: str, tokenizer_ratio: float = 1.0) -> int:
+    """Offline count, scaled for a model whose tokenizer counts more (models.json)."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN * tokenizer_ratio)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def estimate_plan(
     exact_unavailable: str = "",
 ) -> Estimate:
     snapshot = CardStore(plan_path).load(plan)
+    info = lookup(plan.settings.model)
     cards = []
     for component in plan.components:
         request = build_request(plan, component)
@@ -92,16 +95,14 @@ def estimate_plan(
             tokens, exact = exact_input_tokens[component.name], True
         else:
             text = request.system + "".join(content for _, content in request.messages)
-            tokens, exact = approx_tokens(text), False
+            tokens, exact = approx_tokens(text, info.tokenizer_ratio if info else 1.0), False
         cards.append(CardEstimate(component.name, state, tokens, exact))
-    prices = default_prices()
-    price = prices.price(plan.settings.model)
     return Estimate(
         model=plan.settings.model,
         max_tokens=plan.settings.max_tokens,
         cards=tuple(cards),
-        price_checked=prices.checked,
-        input_price=price.input_per_mtok if price else None,
-        output_price=price.output_per_mtok if price else None,
+        price_checked=model_table().checked.isoformat(),
+        input_price=info.input_per_mtok if info else None,
+        output_price=info.output_per_mtok if info else None,
         exact_unavailable=exact_unavailable,
     )

@@ -1,59 +1,64 @@
-"""Prices per model from the bundled table (resources/prices.json), and the cost of a request."""
+"""What a request costs, from the model table: cache reads and writes, long prompts, batches."""
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from app.paths import resource
-
-# A dated snapshot id (claude-haiku-4-5-20251001) or "-latest" costs the same as its family.
-_SNAPSHOT_SUFFIX = re.compile(r"(-\d{8}|-latest)$")
+from app.core.models import ModelInfo, ModelTable, model_table
 
 
 @dataclass(frozen=True)
-class Price:
-    input_per_mtok: float
-    output_per_mtok: float
+class TokenUsage:
+    """One request's usage as the API reports it (input_tokens: only what no cache covered)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    batch: bool = False
+
+    @property
+    def prompt_tokens(self) -> int:
+        """The whole prompt, cached or not: what a long-prompt price band is decided on."""
+        return (self.input_tokens + self.cache_read_tokens
+                + self.cache_write_5m_tokens + self.cache_write_1h_tokens)
 
 
-@dataclass(frozen=True)
-class PriceTable:
-    checked: str
-    prices: dict[str, Price]
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> "PriceTable":
-        data = json.loads((path or resource("prices.json")).read_text(encoding="utf-8"))
-        prices = {
-            model: Price(float(p["input"]), float(p["output"])) for model, p in data["models"].items()
-        }
-        return cls(checked=str(data.get("checked", "unknown")), prices=prices)
-
-    def price(self, model: str) -> Price | None:
-        if model in self.prices:
-            return self.prices[model]
-        return self.prices.get(_SNAPSHOT_SUFFIX.sub("", model))
-
-    def cost_usd(self, model: str, input_tokens: int, output_tokens: int) -> float | None:
-        """Cost in USD, or None when the model has no price (shown as "unknown")."""
-        price = self.price(model)
-        if price is None:
-            return None
-        cost = (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1e6
-        return round(cost, 6)
+def price_usage(info: ModelInfo, usage: TokenUsage) -> float:
+    """Cost in USD of one request on a known model."""
+    input_price, output_price = info.input_per_mtok, info.output_per_mtok
+    band = info.long_prompt
+    if band is not None and usage.prompt_tokens > band.over_tokens:
+        input_price, output_price = band.input_per_mtok, band.output_per_mtok
+    input_units = (usage.input_tokens
+                   + usage.cache_read_tokens * info.cache_read
+                   + usage.cache_write_5m_tokens * info.cache_write_5m
+                   + usage.cache_write_1h_tokens * info.cache_write_1h)
+    cost = (input_units * input_price + usage.output_tokens * output_price) / 1e6
+    if usage.batch:
+        cost *= 1 - info.batch_discount
+    # Nano-dollars: micro-dollars would blur Haiku 5.5's cache reads ($0.01 per million tokens).
+    return round(cost, 9)
 
 
-@lru_cache(maxsize=1)
-def default_prices() -> PriceTable:
-    return PriceTable.load()
+def usage_cost_usd(model: str, usage: TokenUsage, table: ModelTable | None = None) -> float | None:
+    """Cost in USD, or None for a model the table does not know (shown as "unknown")."""
+    info = (table or model_table()).get(model)
+    return None if info is None else price_usage(info, usage)
 
 
 def cost_usd(model: str, input_tokens: int, output_tokens: int) -> float | None:
-    return default_prices().cost_usd(model, input_tokens, output_tokens)
+    return usage_cost_usd(model, TokenUsage(input_tokens, output_tokens))
+
+
+def unknown_model_warning(model: str, table: ModelTable | None = None) -> str | None:
+    """The one line to show for a model the table does not know; None for a known one."""
+    table = table or model_table()
+    if table.is_known(model):
+        return None
+    return (f"model {model!r} is not in the model table (checked {table.checked.isoformat()}):"
+            " its cost is shown as unknown")
 
 
 def format_cost(cost: float | None) -> str:
