@@ -45,13 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--force", action="store_true",
                      help="regenerate every card that is not locked, edited ones included")
     gen.add_argument("--concurrency", type=int, metavar="N", help="parallel requests, 1..16")
-    gen.add_argument("--model", metavar="ID", help="model id (default: the plan's)")
+    gen.add_argument("--model", metavar="ID", help=_model_help())
     gen.add_argument("--stall-timeout", type=float, default=60.0, metavar="SECONDS",
                      help="retry a stream that sends nothing for this long (default 60)")
     gen.add_argument("--max-attempts", type=int, default=4, metavar="N",
                      help="requests per card at most, retries included (default 4)")
     gen.add_argument("--repairs", type=int, default=1, metavar="N",
                      help="follow-up requests per card that breaks the contract (default 1, 0 = off)")
+    gen.add_argument("--no-cache", action="store_true",
+                     help="send the shared context without a prompt-cache marker, all requests at once")
     gen.add_argument("--debug", action="store_true", help="show tracebacks")
 
     lint = sub.add_parser("lint", help="plan errors and card-contract findings")
@@ -80,6 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     hist.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
+
+
+def _model_help() -> str:
+    """``--model``'s help: the model table's current models, then its legacy ones, marked."""
+    from app.core.models import offered_models
+    from app.core.plan_model import PlanSettings
+
+    labels = ", ".join(label for _, label in offered_models())
+    return (f"model id (default: the plan's, else {PlanSettings().model}); known: {labels};"
+            " another id runs with its cost shown as unknown")
+
+
+def warn_unknown_model(model: str, err: TextIO) -> None:
+    """One line when ``model`` is not in the model table (its cost will read "unknown")."""
+    from app.core.pricing import unknown_model_warning
+
+    warning = unknown_model_warning(model)
+    if warning:
+        print(f"cardsmith: warning: {warning}", file=err)
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
@@ -185,6 +206,7 @@ def _cmd_estimate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from app.core.estimate import estimate_plan
 
     plan = load_checked_plan(args.plan, err)
+    warn_unknown_model(plan.settings.model, err)
     exact_counts: dict[str, int] | None = None
     unavailable = ""
     if args.exact:

@@ -44,3 +44,8 @@ def data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+
+
+def rate_limits_file() -> Path:
+    """The account's rate limits last seen per model (no key, no prompt text)."""
+    return data_dir() / "rate-limits.json"

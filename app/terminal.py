@@ -128,6 +128,16 @@ class _Reporter:
         # Finished rows leave the live display so that it shows what is running.
         self._rich.update(task, visible=not card.finished or card.state is CardState.FAILED)
 
+    async def tick(self, interval_s: float = 0.2) -> None:
+        """Redraw the rows of thinking cards, whose label counts the seconds ("thinking… 3.2 s")."""
+        while True:
+            await asyncio.sleep(interval_s)
+            if self._rich is None:
+                continue
+            for card in self.progress.cards.values():
+                if card.state is CardState.THINKING:
+                    self._update_rich(card.name, card)
+
     def _refresh_overall(self) -> None:
         if self._rich is not None and self._overall is not None:
             p = self.progress
@@ -150,7 +160,11 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
         stall_timeout_s=args.stall_timeout,
         max_attempts=args.max_attempts,
         repairs=args.repairs,
+        cache=not args.no_cache,
     )
+    from app.cli import warn_unknown_model
+
+    warn_unknown_model(config.model, err)
     reporter = _Reporter(err)
     generation = Generation(args.plan, plan, provider=None, options=options,
                             on_event=reporter.on_event)
@@ -180,9 +194,11 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
                 loop.add_signal_handler(signal.SIGINT, on_sigint)
             except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
                 pass
+            ticker = asyncio.create_task(reporter.tick())
             try:
                 return await generation.run()
             finally:
+                ticker.cancel()
                 await provider.aclose()
 
         totals = asyncio.run(main())

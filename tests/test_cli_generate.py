@@ -117,7 +117,7 @@ def test_each_transient_fault_is_retried_and_the_card_completes(
         ("http_400", "invalid_request_error"),
         ("spend_limit", "spend limit"),
         ("max_tokens", "max_tokens"),
-        ("refusal", "refus"),
+        ("refusal", "declined by the model's safety classifier"),
     ],
 )
 def test_permanent_card_faults_fail_that_card_only(
@@ -179,7 +179,13 @@ def test_unknown_model_is_one_line_naming_the_model(api: FakeMessagesAPI, tmp_pa
     before = tree_digest(tmp_path)
     result = run_cli("generate", plan, "--model", "claude-nope-9")
     assert result.code == 2
-    assert "claude-nope-9" in one_error_line(result.err)
+    warning, *rest = result.err.splitlines()
+    # The model table does not know it: one warning line first, then the API's 404 in one line.
+    assert warning == (
+        "cardsmith: warning: model 'claude-nope-9' is not in the model table (checked 2026-12-03):"
+        " its cost is shown as unknown"
+    )
+    assert "claude-nope-9" in one_error_line("\n".join(rest))
     assert tree_digest(tmp_path) == before
 
 

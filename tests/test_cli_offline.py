@@ -150,7 +150,7 @@ def test_estimate_is_offline_and_counts_what_would_be_sent(example: Path) -> Non
     assert result.out.startswith("0 of 6 cards would be sent")
     (example.parent / "auth-service.cards" / "rate-limiter.md").unlink()
     result = run_cli("estimate", example)
-    assert result.out.startswith("1 of 6 cards would be sent to claude-haiku-4-5")
+    assert result.out.startswith("1 of 6 cards would be sent to claude-haiku-5-5")
     assert "cost: ~$" in result.out
 
 

@@ -19,6 +19,7 @@ from app.core.store import CardStore
 from app.engine import generate as generate_module
 from tests.fakes import cards
 from tests.fakes.messages_api import FakeMessagesAPI, Step, repair_verdict
+from tests.fakes.model_rules import THINKING_TOKENS
 from tests.helpers.cli import run_cli
 from tests.helpers.plans import component_names, write_plan
 from tests.helpers.server_thread import serving_cli
@@ -67,6 +68,10 @@ def test_every_broken_card_is_repaired_and_the_summary_says_so(
         first, repair = api.requests_for(name)
         assert (first.step, first.messages, first.carried_answer) == ("broken", 1, False)
         assert (repair.step, repair.messages, repair.carried_answer) == ("repaired", 3, True)
+        # The plan's default model refuses prefill with a 400: a repair ends with the user's turn
+        # (and thinks, like the first request, at the plan's effort).
+        assert first.model == repair.model == "claude-haiku-5-5"
+        assert first.thinking_tokens == repair.thinking_tokens == THINKING_TOKENS["low"]
 
         meta, body = cards_by_name[name]
         assert meta.findings == ()  # type: ignore[attr-defined]
@@ -75,7 +80,7 @@ def test_every_broken_card_is_repaired_and_the_summary_says_so(
         request = build_request(parsed, parsed.component(name))  # type: ignore[arg-type]
         assert meta.request_sha256 == request.sha256()  # type: ignore[attr-defined]
         # Both requests are paid for, and the card's totals say so.
-        expected_out = tokens(cards.broken_card(name, "typescript")) + tokens(body)
+        expected_out = tokens(cards.broken_card(name, "typescript")) + tokens(body) + 2 * THINKING_TOKENS["low"]
         assert meta.output_tokens == expected_out  # type: ignore[attr-defined]
         assert meta.cost_usd == pytest.approx(  # type: ignore[attr-defined]
             cost_usd(meta.model, meta.input_tokens, meta.output_tokens)  # type: ignore[attr-defined]
@@ -132,7 +137,8 @@ def test_a_repair_that_is_not_better_keeps_the_original(
     ((meta, body),) = stored(plan).values()
     assert "const v1 = 1;" in body and "const w1" not in body
     assert "repaired" not in result.err
-    assert meta.output_tokens == tokens(original) + tokens(repair)  # type: ignore[attr-defined]
+    thinking = sum(r.thinking_tokens for r in api.requests_for(name))
+    assert meta.output_tokens == tokens(original) + tokens(repair) + thinking  # type: ignore[attr-defined]
     assert [v.kind for v in list_versions(CardStore(plan).folder, _slug_of(plan, name))] == ["generated"]
 
 

@@ -43,5 +43,13 @@ def test_the_front_matter_table_matches_the_defaults_and_ranges() -> None:
     for key, (low, high) in PLAN_INT_RANGES.items():
         assert documented[key][2] == str(getattr(defaults, key)), key
         assert documented[key][3] == f"{low}..{high}", key
-    for key in ("language", "model"):
+    for key in ("language", "model", "effort", "thinking"):
         assert _code(documented[key][2]) == getattr(defaults, key), key
+
+
+def test_the_headroom_table_matches_the_code() -> None:
+    from app.core.thinking import HEADROOM_BY_EFFORT
+
+    rows = _table_rows((DOCS / "formats.md").read_text(encoding="utf-8"), "| effort | low |")
+    header = ["low", "medium", "high", "xhigh", "max"]
+    assert [int(cell.replace(",", "")) for cell in rows[0][1:]] == [HEADROOM_BY_EFFORT[e] for e in header]

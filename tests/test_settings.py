@@ -182,7 +182,8 @@ def test_max_tokens_option_overrides_the_plans_and_changes_the_request() -> None
     snapshot = StoreSnapshot(folder=Path("unused.cards"), cards={})
     [plain] = plan_generation(plan, snapshot, GenerateOptions())
     [raised] = plan_generation(plan, snapshot, GenerateOptions(max_tokens=2048))
-    assert plain.request.max_tokens == 1024
-    assert raised.request.max_tokens == 2048
+    # The card's own budget; thinking's headroom is added on top of either (app.core.thinking).
+    assert plain.request.card_max_tokens == 1024
+    assert raised.request.card_max_tokens == 2048
     # A different max_tokens is a different request: cards made with the old one become stale.
     assert raised.request.sha256() != plain.request.sha256()

@@ -72,6 +72,10 @@ class CardMeta:
     model: str = ""
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    """Prompt tokens read from the prompt cache (not in ``input_tokens``)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the prompt cache (not in ``input_tokens``)."""
     cost_usd: float | None = None
     """None is written as "unknown" (a model without a price)."""
     duration_s: float = 0.0
@@ -243,6 +247,8 @@ def meta_from_dict(data: dict[str, Any]) -> CardMeta:
         model=_text(data, "model", defaults.model),
         input_tokens=_count(data, "input_tokens"),
         output_tokens=_count(data, "output_tokens"),
+        cache_read_tokens=_count(data, "cache_read_tokens"),
+        cache_write_tokens=_count(data, "cache_write_tokens"),
         cost_usd=_cost(data),
         duration_s=_number(data, "duration_s", defaults.duration_s),
         request_sha256=_text(data, "request_sha256", defaults.request_sha256),

@@ -1,27 +1,23 @@
-"""Tokens and cost of a run before it is sent: an offline estimate, or exact input counts."""
+"""Tokens, cost and time of a run before it is sent: an offline estimate, or exact input counts;
+what the prompt cache would save, and how long the run would take within the account's rate limits."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app.core.models import ModelInfo, lookup, model_table
 from app.core.plan import Plan
-from app.core.models import lookup, model_table
-from app.core.pricing import format_cost
-from app.core.prompt import build_request
+from app.core.pricing import TokenUsage, format_cost, usage_cost_usd
+from app.core.prompt import CardRequest, build_request
+from app.core.rate_limits import SeenLimits, load_seen
+from app.core.run_budget import StartConcurrency, predict_seconds, start_concurrency
 from app.core.states import CardState, should_send
 from app.core.store import CardStore, card_state
+from app.core.tokens import approx_tokens
 
-CHARS_PER_TOKEN = 3.5
-"""English prose and code average 3.5-4 characters per token; erring low over-estimates cost."""
 TYPICAL_OUTPUT_TOKENS = 450
 """A finished card (heading, 2-3 sentences, <= 15 code lines, why section) is ~300-500 tokens."""
-
-
-def approx_tokens(text: str, tokenizer_ratio: float = 1.0) -> int:
-    """Offline count, scaled for a model whose tokenizer counts more (models.json)."""
-    return math.ceil(len(text) / CHARS_PER_TOKEN * tokenizer_ratio)
 
 
 @dataclass(frozen=True)
@@ -29,46 +25,70 @@ class CardEstimate:
     component: str
     state: CardState
     input_tokens: int
+    """The whole prompt, shared prefix included."""
     exact: bool
 
 
 @dataclass(frozen=True)
 class Estimate:
     model: str
-    max_tokens: int
+    request: CardRequest
+    """A request as the run would send it (its settings are every card's)."""
     cards: tuple[CardEstimate, ...]
     price_checked: str
-    input_price: float | None
-    output_price: float | None
+    prefix_tokens: int
+    """The shared prefix (the system prompt), offline count."""
+    seen: SeenLimits | None = None
+    concurrency: int = 1
     exact_unavailable: str = ""
     """Why exact counts were asked for but not given (the provider cannot count tokens)."""
+
+    @property
+    def info(self) -> ModelInfo | None:
+        return lookup(self.model)
 
     @property
     def to_send(self) -> tuple[CardEstimate, ...]:
         return tuple(c for c in self.cards if should_send(c.state))
 
-    def _cost(self, output_per_card: int) -> float | None:
-        if self.input_price is None or self.output_price is None:
-            return None
-        cards = self.to_send
-        inp = sum(c.input_tokens for c in cards)
-        return (inp * self.input_price + len(cards) * output_per_card * self.output_price) / 1e6
+    def cost(self, output_per_card: int, *, cached: bool) -> float | None:
+        """The cards to send at ``output_per_card``; with ``cached`` the first writes the shared
+        prefix and the others read it (when the request marks it)."""
+        total = 0.0
+        for n, card in enumerate(self.to_send):
+            prefix = min(self.prefix_tokens, card.input_tokens) if cached and self.request.cache_system else 0
+            rest = card.input_tokens - prefix
+            usage = TokenUsage(rest, output_per_card, cache_write_5m_tokens=prefix if n == 0 else 0,
+                               cache_read_tokens=prefix if n else 0)
+            cost = usage_cost_usd(self.model, usage)
+            if cost is None:
+                return None
+            total += cost
+        return total
+
+    @property
+    def start(self) -> StartConcurrency:
+        return start_concurrency(self.seen, self.concurrency, self.request.max_tokens, len(self.to_send))
 
     def lines(self) -> list[str]:
         send = self.to_send
         kind = "exact" if send and all(c.exact for c in send) else "estimated"
         inp = sum(c.input_tokens for c in send)
-        typical = min(TYPICAL_OUTPUT_TOKENS, self.max_tokens)
+        typical = min(TYPICAL_OUTPUT_TOKENS, self.request.card_max_tokens)
+        most = self.request.max_tokens
+        thinking = " (thinking adds to it)" if self.request.headroom else ""
         lines = [
-            f"{len(send)} of {len(self.cards)} cards would be sent to {self.model}",
+            f"{len(send)} of {len(self.cards)} cards would be sent to {self.model}{self._settings()}",
             f"input tokens ({kind}): {inp:,}",
-            f"output tokens: ~{typical * len(send):,} typical, at most {self.max_tokens * len(send):,}",
-            f"cost: ~{format_cost(self._cost(typical))} typical,"
-            f" at most {format_cost(self._cost(self.max_tokens))}"
+            f"output tokens: ~{typical * len(send):,} typical{thinking}, at most {most * len(send):,}",
+            f"cost: ~{format_cost(self.cost(typical, cached=True))} typical,"
+            f" at most {format_cost(self.cost(most, cached=True))}"
             f" (prices checked {self.price_checked})",
         ]
         if self.exact_unavailable:
             lines.append(f"exact counts unavailable: {self.exact_unavailable}; input tokens are the offline estimate")
+        if send:
+            lines += [self._cache_line(typical), self._time_line()]
         skipped = [c for c in self.cards if c not in send]
         if skipped:
             counts: dict[str, int] = {}
@@ -76,6 +96,41 @@ class Estimate:
                 counts[c.state.value] = counts.get(c.state.value, 0) + 1
             lines.append("not sent: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
         return lines
+
+    def _settings(self) -> str:
+        r = self.request
+        if r.thinking == "disabled":
+            return " (thinking off)"
+        if r.thinking is None:
+            return ""
+        effort = f", effort {r.effort}" if r.effort else ""
+        return f" (thinking adaptive{effort}: +{r.headroom:,} tokens of headroom per request)"
+
+    def _cache_line(self, typical: int) -> str:
+        info = self.info
+        if info is None:
+            return "cache: not used (the model is not in the model table)"
+        if not self.request.cache_system:
+            if not self.prefix_tokens < info.min_cache_tokens:
+                return "cache: not used (no other card of the run would read it)"
+            return (f"cache: the shared context (~{self.prefix_tokens:,} tokens) is under {self.model}'s"
+                    f" minimum of {info.min_cache_tokens:,} tokens: not cached")
+        cached, uncached = self.cost(typical, cached=True), self.cost(typical, cached=False)
+        readers = len(self.to_send) - 1
+        saved = "" if cached is None or uncached is None or uncached <= 0 else (
+            f": saves ~{format_cost(uncached - cached)} ({(uncached - cached) / uncached:.0%}) of the typical cost"
+        )
+        return (f"cache: the shared context (~{self.prefix_tokens:,} tokens) is written once and read by"
+                f" {readers} card{'s' if readers != 1 else ''}{saved}")
+
+    def _time_line(self) -> str:
+        seen, start = self.seen, self.start
+        seconds = predict_seconds(seen, len(self.to_send), start.value)
+        if seen is None or seconds is None:
+            return f"time: unknown until a run on {self.model} has seen this account's rate limits"
+        limited = f"; {start.reason}" if start.reason else ""
+        return (f"time: ~{seconds:.1f} s at concurrency {start.value} (~{seen.seconds_per_card:.1f} s per card"
+                f" in the last run){limited}; rate limits seen {seen.seen_at}: {seen.limits.describe()}")
 
 
 def estimate_plan(
@@ -87,22 +142,27 @@ def estimate_plan(
 ) -> Estimate:
     snapshot = CardStore(plan_path).load(plan)
     info = lookup(plan.settings.model)
+    ratio = info.tokenizer_ratio if info else 1.0
     cards = []
-    for component in plan.components:
-        request = build_request(plan, component)
-        state = card_state(snapshot.card(component), request.sha256())
+    requests = [build_request(plan, component) for component in plan.components]
+    states = [card_state(snapshot.card(c), r.sha256()) for c, r in zip(plan.components, requests)]
+    if sum(should_send(state) for state in states) < 2:
+        # As a run does: with no second card to read it, the prefix is not marked.
+        requests = [replace(r, cache_system=False) for r in requests]
+    for component, request, state in zip(plan.components, requests, states):
         if exact_input_tokens and component.name in exact_input_tokens:
             tokens, exact = exact_input_tokens[component.name], True
         else:
             text = request.system + "".join(content for _, content in request.messages)
-            tokens, exact = approx_tokens(text, info.tokenizer_ratio if info else 1.0), False
+            tokens, exact = approx_tokens(text, ratio), False
         cards.append(CardEstimate(component.name, state, tokens, exact))
     return Estimate(
         model=plan.settings.model,
-        max_tokens=plan.settings.max_tokens,
+        request=requests[0],
         cards=tuple(cards),
         price_checked=model_table().checked.isoformat(),
-        input_price=info.input_per_mtok if info else None,
-        output_price=info.output_per_mtok if info else None,
+        prefix_tokens=approx_tokens(requests[0].system, ratio),
+        seen=load_seen(plan.settings.model),
+        concurrency=plan.settings.concurrency,
         exact_unavailable=exact_unavailable,
     )

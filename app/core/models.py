@@ -169,3 +169,12 @@ def lookup(model: str) -> ModelInfo | None:
 
 def is_known(model: str) -> bool:
     return model_table().is_known(model)
+
+
+def offered_models(table: ModelTable | None = None) -> tuple[tuple[str, str], ...]:
+    """(id, label) of every model offered for a run, current ones first, legacy ones marked: what
+    the Settings list and ``--model`` show."""
+    table = table or model_table()
+    return tuple((m.id, m.id) for m in table.current()) + tuple(
+        (m.id, f"{m.id} (legacy)") for m in table.legacy()
+    )

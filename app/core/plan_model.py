@@ -28,11 +28,17 @@ class PlanIssue:
 class PlanSettings:
     title: str = "Untitled plan"
     language: str = "typescript"
-    model: str = "claude-haiku-4-5"
+    model: str = "claude-haiku-5-5"
     max_code_lines: int = 15
     column_px: int = 400
     concurrency: int = 4
     max_tokens: int = 1024
+    """The card's own budget; thinking adds its headroom on top (``app.core.thinking``)."""
+    effort: str = "low"
+    """How much a model with adaptive thinking thinks: low, medium, high, xhigh or max. Low: an
+    example card needs working code, not a long deliberation, and comes back fastest."""
+    thinking: str = "adaptive"
+    """``adaptive`` (the model thinks when a component needs it) or ``off``."""
 
 
 @dataclass(frozen=True)

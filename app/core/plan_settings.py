@@ -12,12 +12,14 @@ import yaml
 
 from app.core.plan_model import PlanIssue, PlanSettings, quote, shorten
 from app.core.ranges import PLAN_INT_RANGES
+from app.core.thinking import EFFORT_LEVELS, THINKING_MODES, ineffective_keys
 
 _FRONT_MATTER_OPEN = "---"
 _FRONT_MATTER_CLOSE = ("---", "...")
 
 _TEXT_KEYS = ("language", "model")
-_KNOWN_KEYS = ("title", *_TEXT_KEYS, *PLAN_INT_RANGES)
+_CHOICE_KEYS: dict[str, tuple[str, ...]] = {"effort": EFFORT_LEVELS, "thinking": THINKING_MODES}
+_KNOWN_KEYS = ("title", *_TEXT_KEYS, *_CHOICE_KEYS, *PLAN_INT_RANGES)
 
 # libyaml is fast on megabyte lines and caps nesting depth itself; the pure-Python loader turns
 # deep nesting into a RecursionError, which _load_front_matter catches.
@@ -145,7 +147,10 @@ def _settings_from(
             issues.append(PlanIssue(line, problem))
         elif checked is not None:
             values[name] = checked
-    return PlanSettings(**values), issues
+    settings = PlanSettings(**values)
+    for key, why in ineffective_keys(settings.model, values.get("thinking"), values.get("effort")):
+        issues.append(PlanIssue(key_lines.get(key, fallback_line), why, "warning"))
+    return settings, issues
 
 
 def _check_setting(name: str, value: Any) -> tuple[Any, str | None]:
@@ -162,10 +167,22 @@ def _check_setting(name: str, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
             return None, f"{name} must be text, not {_describe(value)}"
         return value.strip(), None
+    if name in _CHOICE_KEYS:
+        return _check_choice(name, value)
     low, high = PLAN_INT_RANGES[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         return None, f"{name} must be a whole number from {low} to {high}, not {_describe(value)}"
     return value, None
+
+
+def _check_choice(name: str, value: Any) -> tuple[Any, str | None]:
+    choices = _CHOICE_KEYS[name]
+    if name == "thinking" and isinstance(value, bool):
+        # YAML reads an unquoted off/on (no/yes) as false/true.
+        return ("adaptive" if value else "off"), None
+    if isinstance(value, str) and value.strip().lower() in choices:
+        return value.strip().lower(), None
+    return None, f"{name} must be one of {', '.join(choices)}, not {_describe(value)}"
 
 
 def _unknown_key_message(name: str) -> str:

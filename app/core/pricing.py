@@ -48,6 +48,18 @@ def usage_cost_usd(model: str, usage: TokenUsage, table: ModelTable | None = Non
     return None if info is None else price_usage(info, usage)
 
 
+def cache_savings_usd(model: str, usage: TokenUsage, table: ModelTable | None = None) -> float | None:
+    """What the prompt cache saved on this usage: its cost with every prompt token at the input
+    price, minus its cost as read and written. Negative when a write cost more than reads saved;
+    None for a model the table does not know."""
+    actual = usage_cost_usd(model, usage, table)
+    if actual is None:
+        return None
+    uncached = TokenUsage(usage.prompt_tokens, usage.output_tokens, batch=usage.batch)
+    full = usage_cost_usd(model, uncached, table)
+    return None if full is None else round(full - actual, 9)
+
+
 def cost_usd(model: str, input_tokens: int, output_tokens: int) -> float | None:
     return usage_cost_usd(model, TokenUsage(input_tokens, output_tokens))
 

@@ -3,21 +3,29 @@
 The numbers in the system prompt come from the same ``CardContract`` that lint enforces, and the
 request hash covers everything that shapes the answer, so a changed plan marks exactly the
 affected cards stale.
+
+The system prompt is the same for every component of a plan (role, contract, context): it is
+the shared prefix that a prompt cache can hold. Everything about one component (its name, its
+first line, its instruction) is in the user message after it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from app.core.card import Finding
 from app.core.contract import LANGUAGE_ALIASES, WHY_HEADING, CardContract, canonical_language
+from app.core.models import lookup
 from app.core.plan import Component, Plan
+from app.core.thinking import thinking_request
+from app.core.tokens import approx_tokens
 
-PROMPT_VERSION = 1
-"""Bump when the wording below changes, so that every card becomes stale."""
+PROMPT_VERSION = 2
+"""Bump when the wording below changes, so that every card becomes stale. 2: the component's
+name moved from the system prompt to the user message (the system prompt is the cached prefix)."""
 
 ROLE = (
     "You are the execution layer of a documentation pipeline. A senior writer has already made "
@@ -37,16 +45,37 @@ class CardRequest:
     messages: tuple[tuple[str, str], ...]
     """(role, content) pairs; roles are "user" and "assistant"."""
     max_tokens: int
+    """What is sent: the card's own budget plus ``headroom``."""
+    thinking: str | None = None
+    """The wire's thinking type (``adaptive``, ``disabled``); None: not sent."""
+    effort: str | None = None
+    """None: not sent (the model's default applies)."""
+    headroom: int = 0
+    """Tokens of ``max_tokens`` reserved for thinking (``app.core.thinking``)."""
+    cache_system: bool = False
+    """The system prompt is marked as a cacheable prefix. Not part of the hash: it does not
+    change the answer."""
+
+    @property
+    def card_max_tokens(self) -> int:
+        """The plan's ``max_tokens``: the card's own budget, without the thinking headroom."""
+        return self.max_tokens - self.headroom
 
     def sha256(self) -> str:
+        fields: dict[str, object] = {
+            "v": PROMPT_VERSION,
+            "model": self.model,
+            "system": self.system,
+            "messages": [list(m) for m in self.messages],
+            "max_tokens": self.max_tokens,
+        }
+        # Only when sent, so that a request without them hashes as it always did.
+        if self.thinking is not None:
+            fields["thinking"] = self.thinking
+        if self.effort is not None:
+            fields["effort"] = self.effort
         canonical = json.dumps(
-            {
-                "v": PROMPT_VERSION,
-                "model": self.model,
-                "system": self.system,
-                "messages": [list(m) for m in self.messages],
-                "max_tokens": self.max_tokens,
-            },
+            fields,
             ensure_ascii=False,
             sort_keys=True,
             separators=(",", ":"),
@@ -62,12 +91,13 @@ def fence_tag(language: str) -> str:
 
 
 def contract_text(contract: CardContract) -> str:
+    """The contract in words, without the component's name (the same for every component)."""
     tag = fence_tag(contract.language)
     return "\n".join(
         [
             "Write the card in Markdown, in exactly this shape and nothing else:",
             "",
-            f"# {contract.name}",
+            "# <the component's name>",
             "",
             f"<explanation: {contract.min_sentences} or {contract.max_sentences} sentences>",
             "",
@@ -79,7 +109,7 @@ def contract_text(contract: CardContract) -> str:
             f"<{contract.min_sentences} or {contract.max_sentences} sentences explaining the pattern>",
             "",
             "Rules:",
-            f"- The first line is exactly `# {contract.name}`.",
+            "- The first line is exactly `# ` followed by the component's name, as the request gives it.",
             f"- The explanation has {contract.min_sentences} or {contract.max_sentences} sentences.",
             f"- Exactly one fenced code block, tagged `{tag}`, with at most "
             f"{contract.max_code_lines} lines of code that compiles/parses as written.",
@@ -107,20 +137,45 @@ def build_system_prompt(plan: Plan, contract: CardContract) -> str:
 
 def build_user_message(component: Component) -> str:
     instruction = component.instruction.strip() or "(no further instruction)"
-    return f"Component: {component.name}\n\nInstruction:\n{instruction}"
+    return (
+        f"Component: {component.name}\n\nThe card's first line: `# {component.name}`\n\n"
+        f"Instruction:\n{instruction}"
+    )
+
+
+def cacheable(model: str, system: str) -> bool:
+    """Whether ``system`` reaches ``model``'s minimum cacheable prefix (offline count); below it
+    the API caches nothing, so no marker is sent and no request waits for another."""
+    info = lookup(model)
+    return info is not None and approx_tokens(system, info.tokenizer_ratio) >= info.min_cache_tokens
 
 
 def build_request(
-    plan: Plan, component: Component, *, model: str | None = None, max_tokens: int | None = None
+    plan: Plan,
+    component: Component,
+    *,
+    model: str | None = None,
+    max_tokens: int | None = None,
+    effort: str | None = None,
+    thinking: str | None = None,
+    cache: bool = True,
 ) -> CardRequest:
-    """The component's request; ``model`` and ``max_tokens`` default to the plan's."""
-    contract = plan.contract_for(component)
+    """The component's request; ``model``, ``max_tokens``, ``effort`` and ``thinking`` default to
+    the plan's. ``cache=False`` never marks the shared prefix for the prompt cache."""
+    s = plan.settings
+    model = model or s.model
+    think = thinking_request(model, thinking or s.thinking, effort or s.effort)
+    system = build_system_prompt(plan, plan.contract_for(component))
     return CardRequest(
         component=component.name,
-        model=model or plan.settings.model,
-        system=build_system_prompt(plan, contract),
+        model=model,
+        system=system,
         messages=(("user", build_user_message(component)),),
-        max_tokens=plan.settings.max_tokens if max_tokens is None else max_tokens,
+        max_tokens=(s.max_tokens if max_tokens is None else max_tokens) + think.headroom,
+        thinking=think.thinking,
+        effort=think.effort,
+        headroom=think.headroom,
+        cache_system=cache and cacheable(model, system),
     )
 
 
@@ -151,10 +206,5 @@ def build_repair_request(
         raise ValueError("a repair request needs at least one error-level finding")
     listing = "\n".join(f"- {finding_line(f)}" for f in errors)
     ask = f"{REPAIR_INTRO}\n{listing}\n\n{REPAIR_ASK}"
-    return CardRequest(
-        component=request.component,
-        model=request.model,
-        system=request.system,
-        messages=(*request.messages, ("assistant", previous_answer), ("user", ask)),
-        max_tokens=request.max_tokens,
-    )
+    # Ends with the user's turn: models that refuse prefill (5.x) take it.
+    return replace(request, messages=(*request.messages, ("assistant", previous_answer), ("user", ask)))

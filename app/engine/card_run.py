@@ -11,8 +11,8 @@ from app.engine.events import Done, Failed, TerminalEvent
 from app.engine.provider import FaultKind, StopReason, StreamEnd
 
 REFUSAL_REASON = (
-    "the model refused to write this card (a refusal, not an error: retrying will not help); "
-    "reword the component's instruction or choose another model"
+    "declined by the model's safety classifier (not retried: reword the component's instruction"
+    " or choose another model)"
 )
 
 
@@ -65,7 +65,10 @@ def completed(card: CardRun, text: str, end: StreamEnd, *, cost_usd: float | Non
     is never a complete card (and retrying the same request would not change that)."""
     request = card.current_request
     if end.stop_reason is StopReason.MAX_TOKENS:
-        reason = f"answer cut off at max_tokens ({request.max_tokens}); raise max_tokens in the plan"
+        budget = f"{request.card_max_tokens}"
+        if request.headroom:
+            budget += f" for the card + {request.headroom} for thinking"
+        reason = f"answer cut off at max_tokens ({budget}); raise max_tokens in the plan"
         return Failed(card.component, FaultKind.TRUNCATED, reason, card.attempts)
     if end.stop_reason is StopReason.REFUSAL:
         return Failed(card.component, FaultKind.REFUSED, REFUSAL_REASON, card.attempts)
@@ -76,6 +79,8 @@ def completed(card: CardRun, text: str, end: StreamEnd, *, cost_usd: float | Non
         stop_reason=end.stop_reason,
         input_tokens=end.input_tokens,
         output_tokens=end.output_tokens,
+        cache_read_tokens=end.cache_read_tokens,
+        cache_write_tokens=end.cache_write_tokens,
         model=end.model or request.model,
         cost_usd=cost_usd,
         duration_s=max(now - first, 0.0),

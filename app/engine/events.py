@@ -95,6 +95,10 @@ class Done:
     answers: tuple[str, ...] = ()
     """Every complete answer in order, the first one and then each repair's; empty when the card
     needed no repair (``text`` is then the only answer). ``text`` is the last one."""
+    cache_read_tokens: int = 0
+    """Prompt tokens read from the prompt cache (``input_tokens`` excludes them)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the prompt cache (``input_tokens`` excludes them)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,10 @@ class RunTotals:
     """The RunStopped reason, if the run stopped."""
     was_cancelled: bool
     """The writer cancelled the run (``cancelled`` above counts the cards it caught)."""
+    refused: int = 0
+    """Of ``failed``, the cards the model declined to write (a refusal, never retried)."""
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,8 @@ def combined(card: CardRun, answers: list[Done], now: float) -> Done:
         stop_reason=answers[-1].stop_reason,
         input_tokens=sum(a.input_tokens for a in answers),
         output_tokens=sum(a.output_tokens for a in answers),
+        cache_read_tokens=sum(a.cache_read_tokens for a in answers),
+        cache_write_tokens=sum(a.cache_write_tokens for a in answers),
         model=answers[-1].model,
         cost_usd=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
         duration_s=max(now - first, 0.0),

@@ -17,7 +17,7 @@ from app.core.card import CardMeta, Finding, body_sha256, normalize_body
 from app.core.history import find_by_body_hash, record_version
 from app.core.lint import error_count, lint_card, unwrap_markdown_fence
 from app.core.plan import Component, Plan
-from app.core.pricing import cost_usd
+from app.core.pricing import usage_cost_usd
 from app.core.prompt import CardRequest, build_repair_request, build_request
 from app.core.states import CardState, should_send
 from app.core.store import CardStore, StoredCard, StoreSnapshot, card_state
@@ -25,6 +25,7 @@ from app.engine.events import Done, Event, RunTotals
 from app.engine.provider import Provider
 from app.engine.card_run import Job
 from app.engine.follow_ups import FollowUp
+from app.engine.rate_budget import keep_seen_limits, run_start
 from app.engine.roles import Role, request_settings
 from app.engine.runner import Runner, RunOptions
 from app.errors import StoreError, UsageError
@@ -47,6 +48,9 @@ class GenerateOptions:
     seed: int | None = None
     repairs: int = 1
     """Repair requests per card at most when its answer has lint errors; 0 turns repair off."""
+    cache: bool = True
+    """Mark the shared context for the prompt cache and send the first request alone when it is
+    long enough to be cached; False sends every request at once, unmarked."""
 
     def __post_init__(self) -> None:
         if self.repairs < 0:
@@ -104,9 +108,20 @@ def plan_generation(
     )
     planned: list[PlannedCard] = []
     for component in select_components(plan, options.only):
-        request = build_request(plan, component, model=settings.model, max_tokens=settings.max_tokens)
+        request = build_request(
+            plan,
+            component,
+            model=settings.model,
+            max_tokens=settings.max_tokens,
+            effort=settings.effort,
+            thinking=settings.thinking,
+            cache=options.cache,
+        )
         state = card_state(snapshot.card(component), request.sha256())
         planned.append(PlannedCard(component, request, state, should_send(state, force=options.force)))
+    if sum(p.send for p in planned) < 2:
+        # No other request of this run would read the cache: a write would only cost more.
+        planned = [replace(p, request=replace(p.request, cache_system=False)) for p in planned]
     return planned
 
 
@@ -152,16 +167,26 @@ class Generation:
         if self.snapshot is None:
             self.prepare()
         by_name = {p.component.name: p for p in self.planned}
-        jobs = [Job(p.component.name, p.request) for p in self.planned if p.send]
+        sent = [p for p in self.planned if p.send]
+        jobs = [Job(p.component.name, p.request) for p in sent]
+        concurrency = self.options.concurrency or self.plan.settings.concurrency
+        first = sent[0].request if sent else None
+        start = run_start(first.model, concurrency, first.max_tokens, len(sent)) if first else None
         run_options = RunOptions(
-            concurrency=self.options.concurrency or self.plan.settings.concurrency,
+            concurrency=concurrency,
             max_attempts=self.options.max_attempts,
             stall_timeout_s=self.options.stall_timeout_s,
             seed=self.options.seed,
+            start_concurrency=start.value if start and start.reason else None,
+            start_reason=start.reason if start else "",
+            # Below the model's minimum nothing is marked, and no request waits for another.
+            first_alone=any(p.request.cache_system for p in sent),
         )
+        done: list[Done] = []
 
         async def forward(event: Event) -> None:
             if isinstance(event, Done):
+                done.append(event)
                 kept, saved = await self._save(by_name[event.component], event)
                 await self._emit(replace(event, text=kept) if kept != event.text else event)
                 await self._emit(saved)
@@ -170,11 +195,22 @@ class Generation:
 
         follow_up = self._follow_up if self.options.repairs > 0 else None
         self._runner = Runner(
-            self.provider, jobs, run_options, forward, cost_fn=cost_usd, follow_up=follow_up
+            self.provider, jobs, run_options, forward, cost_fn=usage_cost_usd, follow_up=follow_up
         )
         if self._cancel_requested:
             self._runner.cancel()
-        return await self._runner.run()
+        try:
+            return await self._runner.run()
+        finally:
+            await self._keep_limits(done)
+
+    async def _keep_limits(self, done: list[Done]) -> None:
+        """The account's limits this run saw, kept for the next run and ``estimate``."""
+        assert self.provider is not None
+        try:
+            await asyncio.to_thread(keep_seen_limits, self.provider, done)
+        except Exception:  # a convenience: never worth a run's result
+            log.warning("keeping the rate limits failed", exc_info=True)
 
     def cancel(self) -> None:
         self._cancel_requested = True
@@ -223,6 +259,8 @@ class Generation:
             model=done.model or planned.request.model,
             input_tokens=done.input_tokens,
             output_tokens=done.output_tokens,
+            cache_read_tokens=done.cache_read_tokens,
+            cache_write_tokens=done.cache_write_tokens,
             cost_usd=done.cost_usd,
             duration_s=round(done.duration_s, 3),
             # The card answers the component's own request, repaired or not: staleness must not

@@ -36,6 +36,11 @@ class CardProgress:
     """How many lint errors the repair asks the model to fix."""
     repaired: bool = False
     """The stored card is a repair's answer."""
+    kind: FaultKind | None = None
+    """Why a failed card failed (a refusal is counted apart)."""
+    thinking_since: float | None = None
+    """When the current thinking began (``clock`` time)."""
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # A state given by its word (a report read back, a caller's literal) is the state itself.
@@ -54,6 +59,13 @@ class CardProgress:
             return 0.0
         return min(0.97, self.tokens / max(1, self.expected_tokens))
 
+    @property
+    def thinking_s(self) -> float:
+        """How long the model has been thinking (0 when it is not)."""
+        if self.state is not CardState.THINKING or self.thinking_since is None:
+            return 0.0
+        return max(0.0, self.clock() - self.thinking_since)
+
     def label(self) -> str:
         state = self.state
         if state is CardState.REPAIRING:
@@ -65,6 +77,8 @@ class CardProgress:
             return f"{what} · {self.tokens} tok{attempt}"
         if state is CardState.THINKING or (state is CardState.STREAMING and self.tokens == 0):
             what = "thinking…" if state is CardState.THINKING else "waiting for the first token"
+            if state is CardState.THINKING and self.thinking_since is not None:
+                what += f" {self.thinking_s:.1f} s"
             attempt = f" (attempt {self.attempt}/{self.max_attempts})" if self.attempt > 1 else ""
             return f"{what}{attempt}"
         if state is CardState.STREAMING:
@@ -93,6 +107,14 @@ class RunProgress:
     cost_usd: float = 0.0
     cost_complete: bool = True
     cards_s: float = 0.0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_reads: int = 0
+    """Done cards that read the prompt cache."""
+    cache_writes: int = 0
+    """Done cards that wrote it."""
+    cache_saved_usd: float = 0.0
+    """What the cache saved over sending every prompt token uncached (known models only)."""
     concurrency: int | None = None
     stopped: str | None = None
     stopped_kind: FaultKind | None = None
@@ -114,7 +136,9 @@ class RunProgress:
         name = getattr(event, "component", None)
         if name is None:
             return None
-        card = self.cards.setdefault(name, CardProgress(name))
+        card = self.cards.get(name)
+        if card is None:
+            card = self.cards[name] = CardProgress(name, clock=self.clock)
         # A repair streams (and thinks) like any request, but the card reads "repairing" until it
         # is done.
         streaming = CardState.REPAIRING if card.repair_round else CardState.STREAMING
@@ -125,6 +149,7 @@ class RunProgress:
             card.tokens, card.reason = 0, ""
         elif isinstance(event, ev.Thinking):
             card.state = CardState.REPAIRING if card.repair_round else CardState.THINKING
+            card.thinking_since = self.clock()
         elif isinstance(event, ev.Delta):
             card.state, card.tokens = streaming, event.output_tokens
         elif isinstance(event, ev.Repairing):
@@ -145,8 +170,9 @@ class RunProgress:
                 self.cost_complete = False
             else:
                 self.cost_usd += event.cost_usd
+            self._count_cache(event)
         elif isinstance(event, ev.Failed):
-            card.state, card.reason = CardState.FAILED, event.reason
+            card.state, card.reason, card.kind = CardState.FAILED, event.reason, event.kind
         elif isinstance(event, ev.Cancelled):
             card.state, card.reason = CardState.CANCELLED, ""
         elif isinstance(event, ev.NotRun):
@@ -154,6 +180,22 @@ class RunProgress:
         else:
             return None
         return card
+
+    def _count_cache(self, done: ev.Done) -> None:
+        from app.core.pricing import TokenUsage, cache_savings_usd
+
+        self.cache_read_tokens += done.cache_read_tokens
+        self.cache_write_tokens += done.cache_write_tokens
+        self.cache_reads += done.cache_read_tokens > 0
+        self.cache_writes += done.cache_write_tokens > 0
+        if done.cache_read_tokens or done.cache_write_tokens:
+            usage = TokenUsage(
+                done.input_tokens,
+                done.output_tokens,
+                cache_read_tokens=done.cache_read_tokens,
+                cache_write_5m_tokens=done.cache_write_tokens,
+            )
+            self.cache_saved_usd += cache_savings_usd(done.model, usage) or 0.0
 
     def count(self, state: CardState) -> int:
         return sum(1 for c in self.cards.values() if c.state == state)
@@ -165,6 +207,23 @@ class RunProgress:
     @property
     def done(self) -> int:
         return self.count(CardState.DONE)
+
+    @property
+    def refused(self) -> int:
+        """Failed cards the model declined to write (counted apart from other failures)."""
+        return sum(1 for c in self.cards.values() if c.state is CardState.FAILED and c.kind is FaultKind.REFUSED)
+
+    def cache_text(self) -> str:
+        """What the prompt cache did in this run ("" when it did nothing)."""
+        if not (self.cache_reads or self.cache_writes):
+            return ""
+        from app.core.pricing import format_cost
+
+        writes = "1 write" if self.cache_writes == 1 else f"{self.cache_writes} writes"
+        reads = "1 read" if self.cache_reads == 1 else f"{self.cache_reads} reads"
+        saved = self.cache_saved_usd
+        money = f"saved {format_cost(saved)}" if saved >= 0 else f"cost {format_cost(-saved)} more"
+        return f"cache: {writes}, {reads}, {money}"
 
     @property
     def repaired(self) -> int:
@@ -201,15 +260,15 @@ class RunProgress:
     def summary(self) -> str:
         parts = [f"{self.done}/{self.total} done"]
         for state in (CardState.FAILED, CardState.CANCELLED, CardState.NOT_RUN):
-            n = self.count(state)
+            n = self.count(state) - (self.refused if state is CardState.FAILED else 0)
             if n:
                 parts.append(f"{n} {state.value}")
+        if self.refused:
+            parts.append(f"{self.refused} refused")
         if self.repaired:
             parts.append(f"{self.repaired} repaired")
-        parts += [
-            f"{self.tokens:,} tokens",
-            self.cost_text(),
-            f"{self.elapsed_s:.1f} s",
-            f"speed-up {self.speedup:.1f}×",
-        ]
+        parts += [f"{self.tokens:,} tokens", self.cost_text()]
+        if self.cache_text():
+            parts.append(self.cache_text())
+        parts += [f"{self.elapsed_s:.1f} s", f"speed-up {self.speedup:.1f}×"]
         return " · ".join(parts)

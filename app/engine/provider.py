@@ -11,6 +11,7 @@ from enum import Enum
 from typing import AsyncIterator, Protocol, runtime_checkable
 
 from app.core.prompt import CardRequest
+from app.core.rate_limits import RateLimits
 
 
 class FaultKind(str, Enum):
@@ -102,28 +103,41 @@ class ThinkingDelta:
 
 
 @dataclass(frozen=True)
+class ResponseStarted:
+    """The API accepted the request and its response has begun (Anthropic: ``message_start``):
+    from now on a prompt cache this request writes can be read by others. Optional: a provider
+    that cannot tell says nothing, and its first chunk of any kind means the same."""
+
+
+@dataclass(frozen=True)
 class StreamEnd:
     """The stream finished completely; usage as the API reported it."""
 
     stop_reason: StopReason
     input_tokens: int
+    """Prompt tokens no cache covered."""
     output_tokens: int
+    """Thinking included."""
     model: str
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
-StreamChunk = TextDelta | ThinkingDelta | StreamEnd
+StreamChunk = TextDelta | ThinkingDelta | ResponseStarted | StreamEnd
 
 
 @runtime_checkable
 class Provider(Protocol):
     """A model API. ``stream`` yields ``TextDelta``s (and ``ThinkingDelta``s, for a model that thinks
-    first) then exactly one ``StreamEnd``, or raises ``ProviderError``. A ``StreamEnd`` whose stop
+    first; a ``ResponseStarted`` first, if it can tell) then exactly one ``StreamEnd``, or raises
+    ``ProviderError``. A ``StreamEnd`` whose stop
     reason is ``MAX_TOKENS`` or ``REFUSAL`` is reported as such: the engine decides that it is not a
     complete card.
 
     Optional: ``count_tokens(request) -> int`` (see ``TokenCounter``), when the API can count a
     request's input tokens exactly; ``PRELOAD_MODULES`` on the class, the modules its first
-    request would otherwise import on the event loop (see ``app.engine.provider_config.preload``).
+    request would otherwise import on the event loop (see ``app.engine.provider_config.preload``);
+    ``rate_limits_seen()`` (see ``RateLimitReporter``), when its responses carry the account's limits.
     """
 
     name: str
@@ -138,6 +152,15 @@ class TokenCounter(Protocol):
     """A provider that can count a request's input tokens exactly (free of charge)."""
 
     async def count_tokens(self, request: CardRequest) -> int: ...
+
+
+@runtime_checkable
+class RateLimitReporter(Protocol):
+    """A provider that reads the account's rate limits from its responses."""
+
+    def rate_limits_seen(self) -> dict[str, RateLimits]:
+        """The last limits seen per model id, for the models this provider was asked for."""
+        ...
 
 
 def token_counter(provider: Provider) -> TokenCounter | None:

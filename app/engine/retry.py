@@ -66,14 +66,18 @@ class AdaptiveLimit:
         target: int,
         grow_after: int = 3,
         *,
+        start: int | None = None,
         on_change: ChangeCallback | None = None,
     ) -> None:
+        """``start``: begin below ``target`` and grow toward it with successes (None: at target)."""
         if target < 1:
             raise ValueError("the concurrency target must be at least 1")
         if grow_after < 1:
             raise ValueError("grow_after must be at least 1")
+        if start is not None and start < 1:
+            raise ValueError("the start concurrency must be at least 1")
         self._target = target
-        self._limit = target
+        self._limit = target if start is None else min(start, target)
         self._grow_after = grow_after
         self._on_change = on_change
         self._in_use = 0

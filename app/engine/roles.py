@@ -29,7 +29,8 @@ class RoleDefaults:
     model: str
     max_tokens: int
     from_plan: bool = False
-    """The plan's ``model`` and ``max_tokens`` are this role's (they win over the two above)."""
+    """The plan's ``model``, ``max_tokens``, ``effort`` and ``thinking`` are this role's (they win
+    over the defaults above)."""
 
 
 _PLAN = PlanSettings()
@@ -49,6 +50,9 @@ class RequestSettings:
 
     model: str
     max_tokens: int
+    effort: str | None = None
+    """The plan's (for a role that takes its settings from the plan); None: the model's default."""
+    thinking: str | None = None
 
 
 def request_settings(
@@ -65,4 +69,6 @@ def request_settings(
     return RequestSettings(
         model=model or (planned.model if planned else defaults.model),
         max_tokens=max_tokens if max_tokens is not None else (planned.max_tokens if planned else defaults.max_tokens),
+        effort=planned.effort if planned else None,
+        thinking=planned.thinking if planned else None,
     )

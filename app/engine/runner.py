@@ -17,9 +17,10 @@ import inspect
 import logging
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Awaitable, Callable, Sequence
 
+from app.core.pricing import TokenUsage
 from app.engine.card_run import CardRun, Job, completed
 from app.engine.events import (
     Cancelled,
@@ -38,6 +39,7 @@ from app.engine.events import (
     TerminalEvent,
     Thinking,
 )
+from app.engine.first_response import FirstResponseGate
 from app.engine.follow_ups import FollowUpFn, FollowUps
 from app.engine.provider import (
     RUN_STOPPING_FAULTS,
@@ -48,40 +50,15 @@ from app.engine.provider import (
 )
 from app.engine.reasons import attempts_text, describe_exception, one_line
 from app.engine.retry import AdaptiveLimit, RetryPolicy
+from app.engine.run_options import RunOptions
 from app.engine.stream_reader import estimate_tokens, read_stream
 from app.engine.totals import run_totals
-from app.errors import UsageError
 
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[Event], "Awaitable[None] | None"]
-CostFn = Callable[[str, int, int], "float | None"]
+CostFn = Callable[[str, TokenUsage], "float | None"]
 SleepFn = Callable[[float], Awaitable[object]]
-
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """Knobs of one run. ``max_attempts`` wins over ``policy.max_attempts`` (it is the user's
-    ``--max-attempts``); the policy supplies the delays."""
-
-    concurrency: int = 4
-    max_attempts: int = 4
-    stall_timeout_s: float = 60.0
-    policy: RetryPolicy | None = None
-    seed: int | None = None
-    grow_after: int = 3
-    """Successes needed to raise a lowered concurrency by one."""
-
-    def __post_init__(self) -> None:
-        if self.concurrency < 1:
-            raise UsageError(f"concurrency must be at least 1 (got {self.concurrency})")
-        if self.max_attempts < 1:
-            raise UsageError(f"max attempts must be at least 1 (got {self.max_attempts})")
-        if not self.stall_timeout_s > 0:
-            raise UsageError(f"stall timeout must be more than 0 s (got {self.stall_timeout_s})")
-        if self.grow_after < 1:
-            raise UsageError(f"grow_after must be at least 1 (got {self.grow_after})")
 
 
 class Runner:
@@ -113,8 +90,13 @@ class Runner:
         self._clock = clock
         self._pending_changes: list[ConcurrencyChanged] = []
         self._limit = AdaptiveLimit(
-            options.concurrency, options.grow_after, on_change=self._limit_changed
+            options.concurrency,
+            options.grow_after,
+            start=options.start_concurrency,
+            on_change=self._limit_changed,
         )
+        leader = self._cards[0] if options.first_alone and len(self._cards) > 1 else None
+        self._gate = FirstResponseGate(leader)
         self._stop: RunStopped | None = None
         self._cancel_requested = False
         self._started = False
@@ -167,6 +149,9 @@ class Runner:
         try:
             for card in self._cards:
                 await self._emit(Queued(card.component))
+            if self._limit.limit < self._limit.target:
+                reason = self._options.start_reason or f"starting at {self._limit.limit} parallel requests"
+                await self._emit(ConcurrencyChanged(self._limit.limit, self._limit.target, reason))
             if not self._halted:
                 for card in self._cards:
                     card.task = asyncio.create_task(
@@ -210,12 +195,14 @@ class Runner:
         except Exception as exc:  # a bug, or a provider breaking its contract: this card only
             log.warning("card %r failed with an unexpected error", card.component, exc_info=True)
             event = Failed(card.component, FaultKind.OTHER, describe_exception(exc), card.attempts)
+        self._gate.open()  # whatever became of it, a card that has ended holds no one up
         card.finishing = True
         await self._finish(card, event)
 
     async def _attempts_of(self, card: CardRun) -> TerminalEvent:
         while True:
             self._check_halt()
+            await self._gate.wait_turn(card)
             generation = await self._limit.acquire()
             failure: ProviderError | None = None
             try:
@@ -227,6 +214,7 @@ class Runner:
                     failure = error
             finally:
                 self._limit.release()
+                self._gate.open()  # the first attempt has ended: nothing left to wait for
             if failure is None:
                 self._limit.on_success()
                 await self._flush_changes()
@@ -259,6 +247,7 @@ class Runner:
             on_text=on_text,
             on_thinking=on_thinking,
             check_halt=self._check_halt,
+            on_response=self._gate.open,
         )
 
     async def _after_fault(
@@ -289,14 +278,19 @@ class Runner:
 
     def _completed(self, card: CardRun, text: str, end: StreamEnd) -> TerminalEvent:
         model = end.model or card.current_request.model
-        cost = self._cost(model, end.input_tokens, end.output_tokens)
-        return completed(card, text, end, cost_usd=cost, now=self._clock())
+        usage = TokenUsage(
+            end.input_tokens,
+            end.output_tokens,
+            cache_read_tokens=end.cache_read_tokens,
+            cache_write_5m_tokens=end.cache_write_tokens,
+        )
+        return completed(card, text, end, cost_usd=self._cost(model, usage), now=self._clock())
 
-    def _cost(self, model: str, input_tokens: int, output_tokens: int) -> float | None:
+    def _cost(self, model: str, usage: TokenUsage) -> float | None:
         if self._cost_fn is None:
             return None
         try:
-            return self._cost_fn(model, input_tokens, output_tokens)
+            return self._cost_fn(model, usage)
         except Exception:
             log.warning("pricing failed for model %r; cost unknown", model, exc_info=True)
             return None

@@ -12,6 +12,7 @@ from app.engine.provider import (
     FaultKind,
     Provider,
     ProviderError,
+    ResponseStarted,
     StreamChunk,
     StreamEnd,
     TextDelta,
@@ -37,10 +38,12 @@ async def read_stream(
     on_text: Callable[[str, int], Awaitable[None]],
     on_thinking: Callable[[], Awaitable[None]],
     check_halt: Callable[[], None],
+    on_response: Callable[[], None] | None = None,
 ) -> tuple[str, StreamEnd]:
     """One request: ``on_text(piece, chars so far)`` per text chunk, ``on_thinking()`` once if the
-    model thinks before its first text; returns the text and the end, or raises ProviderError
-    (STALLED and INCOMPLETE included). ``check_halt`` raises to abandon the stream."""
+    model thinks before its first text, ``on_response()`` once when the response has begun (its
+    first chunk of any kind); returns the text and the end, or raises ProviderError (STALLED and
+    INCOMPLETE included). ``check_halt`` raises to abandon the stream."""
     iterator: AsyncIterator[StreamChunk] = aiter(provider.stream(request))
     parts: list[str] = []
     chars = 0
@@ -51,10 +54,15 @@ async def read_stream(
             chunk = await _next_chunk(iterator, stall_timeout_s)
             if chunk is None:
                 break
+            if on_response is not None:
+                on_response()
+                on_response = None
             if isinstance(chunk, StreamEnd):
                 end = chunk
                 break
-            if isinstance(chunk, ThinkingDelta):
+            if isinstance(chunk, ResponseStarted):
+                pass  # told above: the response has begun
+            elif isinstance(chunk, ThinkingDelta):
                 # Only thinking before the answer is news; later thinking just keeps the watchdog fed.
                 if not chars and not thinking_told:
                     thinking_told = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from app.engine.events import Cancelled, Done, Failed, NotRun, RunTotals, TerminalEvent
+from app.engine.provider import FaultKind
 
 
 def run_totals(
@@ -37,4 +38,7 @@ def run_totals(
         attempts=attempts,
         stopped=stopped,
         was_cancelled=cancelled,
+        refused=sum(isinstance(event, Failed) and event.kind is FaultKind.REFUSED for event in terminals),
+        cache_read_tokens=sum(event.cache_read_tokens for event in done),
+        cache_write_tokens=sum(event.cache_write_tokens for event in done),
     )

@@ -302,6 +302,12 @@ class RunController(QObject):
 
     def _tick(self) -> None:
         self._overall_throttle()
+        # A thinking card's label counts the seconds ("thinking… 3.2 s"): redraw it.
+        thinking = [c.name for c in self.progress.cards.values() if c.state is CardState.THINKING]
+        for name in thinking:
+            self._dirty_cards[name] = None
+        if thinking:
+            self._card_throttle()
 
     def _emit_overall(self) -> None:
         self.overall_changed.emit(self.progress)

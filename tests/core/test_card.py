@@ -99,7 +99,8 @@ def test_serialize_layout_and_field_order() -> None:
     assert text.endswith("---\n\n" + BODY)
     keys = list(front_matter(text))
     assert keys == [
-        "component", "status", "model", "input_tokens", "output_tokens", "cost_usd", "duration_s",
+        "component", "status", "model", "input_tokens", "output_tokens", "cache_read_tokens",
+        "cache_write_tokens", "cost_usd", "duration_s",
         "request_sha256", "body_sha256", "generated_at", "locked", "findings",
     ]  # fmt: skip
 

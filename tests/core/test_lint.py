@@ -636,7 +636,9 @@ def test_sample_card_passes_lint(slug: str) -> None:
     assert meta.body_sha256 == body_sha256(body)
     assert meta.status == "done" and meta.locked is False
     assert meta.generated_at == "2026-11-25T12:00:00Z"
-    assert meta.cost_usd == pytest.approx((meta.input_tokens * 1 + meta.output_tokens * 5) / 1e6, abs=1e-6)
+    assert meta.model == load_plan(example_plan()).settings.model
+    # Claude Haiku 5.5: $0.10 / $0.50 per million input / output tokens.
+    assert meta.cost_usd == pytest.approx((meta.input_tokens * 0.1 + meta.output_tokens * 0.5) / 1e6, abs=1e-9)
 
 
 def test_sample_cards_cover_the_example_components() -> None:

@@ -26,7 +26,9 @@ FORMATS_EXAMPLE = """\
 ---
 title: Auth service examples
 language: typescript        # default typescript
-model: claude-haiku-4-5     # default
+model: claude-haiku-5-5     # default
+effort: low                 # default; low, medium, high, xhigh, max
+thinking: adaptive          # default; or off
 max_code_lines: 15
 column_px: 400
 concurrency: 4              # parallel requests, 1..16
@@ -69,18 +71,20 @@ def test_design_example_parses_completely() -> None:
     assert plan.settings == PlanSettings(
         title="Auth service examples",
         language="typescript",
-        model="claude-haiku-4-5",
+        model="claude-haiku-5-5",
         max_code_lines=15,
         column_px=400,
         concurrency=4,
         max_tokens=1024,
+        effort="low",
+        thinking="adaptive",
     )
     assert plan.context == (
         "Shared context: everything before the first level-2 heading is sent with every component."
     )
     assert [(c.name, c.instruction, c.line) for c in plan.components] == [
-        ("User Model", "Stores user identity and credentials separately.", 12),
-        ("Session Token", "...", 15),
+        ("User Model", "Stores user identity and credentials separately.", 14),
+        ("Session Token", "...", 17),
     ]
 
 
@@ -88,7 +92,7 @@ def test_design_example_as_crlf_bytes_with_bom_keeps_lines() -> None:
     data = b"\xef\xbb\xbf" + FORMATS_EXAMPLE.replace("\n", "\r\n").encode()
     plan = parse_plan(data)
     assert plan.issues == ()
-    assert [c.line for c in plan.components] == [12, 15]
+    assert [c.line for c in plan.components] == [14, 17]
     assert plan.settings.title == "Auth service examples"
     assert "\r" not in plan.components[0].instruction
 
@@ -125,7 +129,8 @@ def test_without_front_matter_defaults_apply_and_title_comes_from_argument() -> 
     assert plan.issues == ()
     assert plan.settings == PlanSettings(title="guide")
     assert plan.settings.language == "typescript"
-    assert plan.settings.model == "claude-haiku-4-5"
+    assert plan.settings.model == "claude-haiku-5-5"
+    assert (plan.settings.effort, plan.settings.thinking) == ("low", "adaptive")
     assert plan.settings.concurrency == 4
     assert plan.context == ""
 
@@ -317,7 +322,7 @@ def test_python_object_tags_are_refused_without_running_anything() -> None:
     issue = only_issue(plan)
     assert issue.line == 3
     assert "front matter is not valid YAML" in issue.message
-    assert plan.settings.model == "claude-haiku-4-5"
+    assert plan.settings.model == PlanSettings().model
 
 
 def test_deeply_nested_yaml_is_an_error_not_a_crash() -> None:

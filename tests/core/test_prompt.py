@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from app.core.contract import width_budget
 from app.core.plan import Component, Plan, PlanSettings
-from app.core.prompt import build_request, fence_tag
+from app.core.prompt import build_repair_request, build_request, fence_tag
+from app.core.thinking import HEADROOM_BY_EFFORT
 
 
 def _plan(**settings: object) -> Plan:
@@ -26,7 +27,9 @@ def test_system_prompt_carries_the_contract_numbers_lint_uses() -> None:
     assert "```py" in request.system
     assert "Code language: python" in request.system
     assert "Shared strategy: tokens are opaque." in request.system
-    assert "# User Model" in request.system
+    # The component's name is in its own message, not in the prefix every component shares.
+    assert "User Model" not in request.system
+    assert "# User Model" in request.messages[0][1]
 
 
 def test_user_message_names_the_component_first() -> None:
@@ -36,8 +39,10 @@ def test_user_message_names_the_component_first() -> None:
     assert role == "user"
     assert content.splitlines()[0] == "Component: User Model"
     assert "Store identity apart from credentials." in content
-    assert request.max_tokens == 1024
-    assert request.model == "claude-haiku-4-5"
+    assert request.model == "claude-haiku-5-5"
+    # Thinking on at the plan's effort: the card keeps its own 1024 tokens, headroom on top.
+    assert (request.thinking, request.effort) == ("adaptive", "low")
+    assert request.card_max_tokens == 1024 and request.max_tokens == 1024 + HEADROOM_BY_EFFORT["low"]
 
 
 def test_hash_changes_with_everything_that_shapes_the_answer() -> None:

@@ -20,6 +20,7 @@ from app.engine.provider import (
     FaultKind,
     Provider,
     ProviderError,
+    ResponseStarted,
     StopReason,
     StreamChunk,
     StreamEnd,
@@ -71,13 +72,21 @@ async def provider(api: FakeMessagesAPI) -> AsyncIterator[AnthropicProvider]:
 async def collect(
     provider: AnthropicProvider, request: CardRequest
 ) -> tuple[list[StreamChunk], ProviderError | None]:
+    """The chunks after the ``ResponseStarted`` that every response opens with (checked here)."""
     chunks: list[StreamChunk] = []
     try:
         async for chunk in provider.stream(request):
             chunks.append(chunk)
     except ProviderError as exc:
-        return chunks, exc
-    return chunks, None
+        return _after_start(chunks), exc
+    return _after_start(chunks), None
+
+
+def _after_start(chunks: list[StreamChunk]) -> list[StreamChunk]:
+    if chunks:
+        assert isinstance(chunks[0], ResponseStarted), chunks[:2]
+        assert not any(isinstance(c, ResponseStarted) for c in chunks[1:])
+    return chunks[1:]
 
 
 def text_of(chunks: list[StreamChunk]) -> str:
@@ -88,7 +97,7 @@ async def fail(
     provider: AnthropicProvider, step: str | Step, api: FakeMessagesAPI, component: str = "User Model"
 ) -> ProviderError:
     api.script(component, step)
-    _, error = await collect(provider, card_request(component, model="claude-nope"))
+    _, error = await collect(provider, card_request(component))
     assert error is not None
     return error
 
@@ -237,7 +246,7 @@ async def test_the_client_is_made_once_off_the_event_loop_thread(api: FakeMessag
             403,
             "API key not permitted (403 permission_error): Your API key does not",
         ),
-        ("http_404", FaultKind.NOT_FOUND, 404, "model not found: claude-nope (404)"),
+        ("http_404", FaultKind.NOT_FOUND, 404, f"model not found: {MODEL} (404)"),
         ("http_408", FaultKind.TIMEOUT, 408, "request timed out (408 timeout_error)"),
         ("http_409", FaultKind.CONFLICT, 409, "conflict (409 conflict_error)"),
         (
@@ -277,6 +286,15 @@ async def test_refused_keys_and_unknown_models_stop_the_run(api: FakeMessagesAPI
     }
     assert kinds & RUN_STOPPING_FAULTS == {FaultKind.AUTH, FaultKind.NOT_FOUND}
     assert not any(k in TRANSIENT_FAULTS for k in kinds)
+
+
+async def test_a_model_the_api_does_not_serve_is_a_404_naming_it(
+    api: FakeMessagesAPI, provider: AnthropicProvider
+) -> None:
+    _, error = await collect(provider, card_request(model="claude-nope"))
+    assert error is not None and error.kind is FaultKind.NOT_FOUND
+    assert error.message == "model not found: claude-nope (404)"
+    assert api.records[-1].step == "rejected"
 
 
 async def test_404_that_is_not_a_model(api: FakeMessagesAPI, provider: AnthropicProvider) -> None:
@@ -374,7 +392,7 @@ async def test_cancelling_a_stalled_stream_closes_it(
             got.append(chunk)
 
     task = asyncio.create_task(consume())
-    await wait_until(lambda: len(got) == 2)
+    await wait_until(lambda: len(got) == 3)  # ResponseStarted, then two deltas
     assert api.open_streams == 1 and not task.done()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -48,7 +48,7 @@ async def run(provider: ScriptedProvider, follow_up=repair_first_answer,  # type
             await on_event(event)
 
     runner = Runner(provider, [make_job("A")], RunOptions(concurrency=2), collect,
-                    cost_fn=lambda m, i, o: (i + o) / 1e6, follow_up=follow_up, sleep=instant)
+                    cost_fn=lambda m, u: (u.input_tokens + u.output_tokens) / 1e6, follow_up=follow_up, sleep=instant)
     totals = await runner.run()
     return seen, totals
 

@@ -10,6 +10,7 @@ from typing import Any, AsyncIterator, Sequence
 
 import pytest
 
+from app.core.pricing import TokenUsage
 from app.core.prompt import CardRequest
 from app.engine.events import (
     Cancelled,
@@ -179,9 +180,9 @@ async def test_every_card_done_with_deltas_and_totals() -> None:
     provider = ScriptedProvider(chunk_size=10)
     names = names_of(5)
 
-    def cost(model: str, input_tokens: int, output_tokens: int) -> float:
+    def cost(model: str, usage: TokenUsage) -> float:
         assert model == MODEL
-        return input_tokens * 1e-6 + output_tokens * 5e-6
+        return usage.input_tokens * 1e-6 + usage.output_tokens * 5e-6
 
     totals, rec = await run_jobs(provider, names, cost_fn=cost)
     for name in names:
@@ -196,7 +197,7 @@ async def test_every_card_done_with_deltas_and_totals() -> None:
         assert deltas[-1].output_tokens == math.ceil(len(done.text) / 4)
         assert done.attempts == 1 and done.stop_reason is StopReason.END and done.model == MODEL
         assert done.input_tokens == 100
-        assert done.cost_usd == pytest.approx(cost(MODEL, 100, done.output_tokens))
+        assert done.cost_usd == pytest.approx(cost(MODEL, TokenUsage(100, done.output_tokens)))
     dones = rec.of(Done)
     assert totals.done == 5 and totals.attempts == 5
     assert totals.input_tokens == 500
@@ -212,7 +213,7 @@ async def test_unknown_cost_is_not_counted_as_zero() -> None:
     jobs = [make_job("Known"), make_job("Mystery", model="local-llama")]
     prices = {MODEL: 0.01}
     totals, rec = await run_jobs(
-        provider, ["Known", "Mystery"], jobs=jobs, cost_fn=lambda m, i, o: prices.get(m)
+        provider, ["Known", "Mystery"], jobs=jobs, cost_fn=lambda m, usage: prices.get(m)
     )
     assert rec.terminal("Mystery").cost_usd is None
     assert rec.terminal("Mystery").model == "local-llama"
@@ -221,7 +222,7 @@ async def test_unknown_cost_is_not_counted_as_zero() -> None:
 
 
 async def test_a_failing_cost_function_means_unknown_cost() -> None:
-    def broken(model: str, i: int, o: int) -> float:
+    def broken(model: str, usage: TokenUsage) -> float:
         raise KeyError(model)
 
     totals, rec = await run_jobs(ScriptedProvider(), ["A"], cost_fn=broken)
@@ -476,9 +477,10 @@ async def test_refusal_fails_without_retry() -> None:
     totals, rec = await run_jobs(provider, ["A"])
     failed = rec.terminal("A")
     assert isinstance(failed, Failed) and failed.kind is FaultKind.REFUSED
-    assert failed.reason.startswith("the model refused to write this card")
-    assert "retrying will not help" in failed.reason
+    assert failed.reason.startswith("declined by the model's safety classifier")
+    assert "not retried" in failed.reason
     assert len(provider.calls) == 1 and totals.done == 0
+    assert totals.failed == 1 and totals.refused == 1
 
 
 async def test_a_tool_use_stop_is_a_complete_answer() -> None:

@@ -11,6 +11,7 @@ import contextlib
 import sys
 
 from tests.fakes.messages_api import FakeMessagesAPI, Step
+from tests.fakes.rate_limit_headers import Limits
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--mode", default="good", help="step every request gets (good, hostile, http_429, stall, ...)"
     )
+    p.add_argument("--ttfb", type=float, default=0.0,
+                   help="seconds before the response's headers and message_start")
     p.add_argument("--ttft", type=float, default=0.0, help="seconds before the first text delta")
     p.add_argument(
         "--tps", type=float, default=0.0, help="output tokens per second (0 = as fast as possible)"
@@ -34,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
         "--max-open-streams", type=int, default=None, help="answer 429 above this many open streams"
     )
     p.add_argument("--retry-after", type=float, default=1.0, help="retry-after of 429 answers, in seconds")
+    p.add_argument("--rate-limits", default="50,50000,10000", metavar="R,I,O",
+                   help="requests, input and output tokens per minute that the rate-limit headers report")
+    p.add_argument("--script", action="append", default=[], metavar="COMPONENT=STEP[,STEP...]",
+                   help="what one component's 1st, 2nd, ... requests get (e.g. 'Login Handler=refusal')")
     return p
 
 
@@ -48,7 +55,12 @@ async def _serve(args: argparse.Namespace) -> None:
         max_open_streams_before_429=args.max_open_streams,
         retry_after_s=args.retry_after,
         fault_rate=args.fault_rate,
+        ttfb_s=args.ttfb,
+        rate_limits=Limits(*(int(x) for x in args.rate_limits.split(","))),
     )
+    for item in args.script:
+        component, _, steps = item.partition("=")
+        api.script(component.strip(), *(Step(s.strip()) for s in steps.split(",")))
     base_url = await api.start(args.host, args.port)
     print(base_url, flush=True)
     try:
@@ -61,7 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         Step(args.mode)
-    except ValueError as exc:
+        for item in args.script:
+            for step in item.partition("=")[2].split(","):
+                Step(step.strip())
+        Limits(*(int(x) for x in args.rate_limits.split(",")))
+    except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with contextlib.suppress(KeyboardInterrupt):

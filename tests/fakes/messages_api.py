@@ -11,6 +11,12 @@ The ``broken_then_repair`` step answers a contract-breaking card, except to a ge
 request: one whose conversation carries the stand-in's previous answer to that component as an
 assistant turn, followed by a user turn naming the broken rules' ids (``[code-lines]``,
 ``[why-section]``). Only then does it answer a good card, so a test proves what a repair carries.
+
+Each model behaves as documented (``model_rules``): an unknown id is a 404; the 5.x models think
+before their text (tokens by effort, counted against ``max_tokens``) and reject sampling
+parameters, prefill and ``thinking.type: enabled`` with a 400; Haiku 4.5 rejects adaptive
+thinking and effort. A marked prefix is cached (``prompt_cache``) and every answer carries the
+``anthropic-ratelimit-*`` headers (``rate_limit_headers``); ``answers`` puts these together.
 """
 
 from __future__ import annotations
@@ -26,12 +32,15 @@ import re
 import socket
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import cards
+from tests.fakes import cards, model_rules
+from tests.fakes.answers import Answer, plan_answer
+from tests.fakes.prompt_cache import PromptCache
+from tests.fakes.rate_limit_headers import Limits, RateLimitBook
 
 # Kinds that answer with a 200 event stream (some of them break it on purpose).
 STREAM_KINDS = frozenset(
@@ -64,6 +73,8 @@ TRANSIENT_FAULT_KINDS: tuple[str, ...] = (
 stall timeout (a minute by default), which makes a demo look hung."""
 
 _HTTP_KIND = re.compile(r"^http_(\d{3})$")
+_BUDGETED_KINDS = frozenset({"good", "hostile", "broken", "wrapped", "thinking"})
+"""Steps whose generated card is cut where a thinking model's ``max_tokens`` runs out."""
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -172,6 +183,16 @@ class RequestRecord:
     """How many messages the request's conversation holds (3 for a first repair)."""
     carried_answer: bool = False
     """An assistant turn holds the stand-in's previous answer to this component, verbatim."""
+    params: tuple[str, ...] = ()
+    """The body's top-level keys, sorted (no request may carry ``temperature``)."""
+    max_tokens: int = 0
+    thinking: str = ""
+    """The ``thinking.type`` sent ("" when none was)."""
+    effort: str = ""
+    cache_read: int = 0
+    """Prompt tokens the answer read from the stand-in's prompt cache."""
+    cache_write: int = 0
+    thinking_tokens: int = 0
 
 
 def repair_verdict(messages: list[Any], previous_answer: str | None) -> str:
@@ -244,6 +265,8 @@ class FakeMessagesAPI:
         retry_after_s: float = 1.0,
         fault_rate: float = 0.0,
         fault_kinds: Iterable[str] = TRANSIENT_FAULT_KINDS,
+        ttfb_s: float = 0.0,
+        rate_limits: Limits | None = None,
     ) -> None:
         self.mode = as_step(mode)
         self.ttft_s = ttft_s
@@ -255,6 +278,10 @@ class FakeMessagesAPI:
         self.retry_after_s = retry_after_s
         self.fault_rate = fault_rate
         self.fault_kinds = tuple(as_step(k).kind for k in fault_kinds)
+        self.ttfb_s = ttfb_s
+        """Seconds before the response's headers and ``message_start``."""
+        self.cache = PromptCache(model_rules.min_cache_tokens)
+        self.rate_limit_book = RateLimitBook(rate_limits)
         self.base_url = ""
         self.records: list[RequestRecord] = []
         self.beacon_hits: list[str] = []
@@ -438,6 +465,8 @@ class FakeMessagesAPI:
                 step, label = Step("http_401", message=auth_problem), "auth"
             elif body is None:
                 step, label = Step("http_400", message="request body is not a JSON object"), "bad_json"
+            elif (rejected := model_rules.rejection(body)) is not None:
+                step, label = Step(f"http_{rejected[0]}", message=rejected[1]), "rejected"
             elif limit is not None and already_open >= limit:
                 step, label = Step("http_429", message=CONCURRENCY_MESSAGE), "concurrency_429"
             else:
@@ -451,6 +480,7 @@ class FakeMessagesAPI:
             stream = bool((body or {}).get("stream", False))
             if not stream and step.kind in ("error_event",):
                 step = Step("http_529")
+            answer = self._answer(body or {}, input_tokens, step) if step.status == 200 else None
             self.records.append(
                 RequestRecord(
                     t=self._now(),
@@ -466,18 +496,42 @@ class FakeMessagesAPI:
                     request_id=rid,
                     messages=len(messages) if isinstance(messages, list) else 0,
                     carried_answer=isinstance(messages, list) and _carries(messages, self._answers.get(key)),
+                    **self._wire_fields(body or {}, answer),
                 )
             )
             await self._unpaused.wait()
             if step.status != 200:
                 return self._error_response(step, model, rid)
+            assert answer is not None
             if not stream:
-                return await self._message_response(
-                    request, step, component, language, model, input_tokens, rid
-                )
-            return await self._stream_response(request, step, component, language, model, input_tokens, rid)
+                return await self._message_response(request, step, component, language, model, answer, rid)
+            return await self._stream_response(request, step, component, language, model, answer, rid)
         finally:
             self.open_streams -= 1
+
+    def _answer(self, body: dict[str, Any], input_tokens: int, step: Step) -> Answer:
+        return plan_answer(
+            body,
+            total_input_tokens=input_tokens,
+            thinking_step_tokens=_tokens(THINKING_TEXT) if step.kind == "thinking" else 0,
+            cache=self.cache,
+            book=self.rate_limit_book,
+        )
+
+    @staticmethod
+    def _wire_fields(body: dict[str, Any], answer: Answer | None) -> dict[str, Any]:
+        """What a record keeps of the request's parameters and of the answer's cache and thinking."""
+        thinking, config = body.get("thinking"), body.get("output_config")
+        max_tokens = body.get("max_tokens")
+        return {
+            "params": tuple(sorted(body)),
+            "max_tokens": max_tokens if isinstance(max_tokens, int) else 0,
+            "thinking": str(thinking.get("type", "")) if isinstance(thinking, dict) else "",
+            "effort": str(config.get("effort", "")) if isinstance(config, dict) else "",
+            "cache_read": answer.cache.read if answer else 0,
+            "cache_write": answer.cache.write if answer else 0,
+            "thinking_tokens": answer.spent_thinking if answer else 0,
+        }
 
     async def _handle_count_tokens(self, request: web.Request) -> web.StreamResponse:
         body = await self._json_body(request)
@@ -575,17 +629,18 @@ class FakeMessagesAPI:
         component: str,
         language: str,
         model: str,
-        input_tokens: int,
+        answer: Answer,
         rid: str,
     ) -> web.StreamResponse:
         if step.kind in ("drop", "stall"):
             await self._wait_client_gone(request, abort=step.kind == "drop")
             return web.Response(status=204)
-        text = self._card_text(step, component, language)
+        step, text = self._budgeted(step, self._card_text(step, component, language), answer)
         content: list[dict[str, Any]] = [{"type": "text", "text": text}]
-        if step.kind == "thinking":
+        if answer.thinking_tokens:
             thought = THINKING_TEXT.format(component=component)
             content.insert(0, {"type": "thinking", "thinking": thought, "signature": THINKING_SIGNATURE})
+        self.cache.began(answer.cache)
         message = {
             "id": self._message_id(),
             "type": "message",
@@ -594,9 +649,17 @@ class FakeMessagesAPI:
             "content": content,
             "stop_reason": self._stop_reason(step),
             "stop_sequence": None,
-            "usage": {"input_tokens": input_tokens, "output_tokens": _tokens(text)},
+            "usage": {**answer.start_usage(), "output_tokens": answer.spent_thinking + _tokens(text)},
         }
-        return web.json_response(message, headers={"request-id": rid})
+        return web.json_response(message, headers={"request-id": rid, **answer.headers})
+
+    @staticmethod
+    def _budgeted(step: Step, text: str, answer: Answer) -> tuple[Step, str]:
+        """A generated card that thinking leaves too little room for is cut at ``max_tokens``."""
+        if step.text is not None or step.kind not in _BUDGETED_KINDS:
+            return step, text
+        cut = answer.cut(text)
+        return (step, text) if cut is None else (replace(step, kind="max_tokens", text=cut), cut)
 
     async def _stream_response(
         self,
@@ -605,18 +668,20 @@ class FakeMessagesAPI:
         component: str,
         language: str,
         model: str,
-        input_tokens: int,
+        answer: Answer,
         rid: str,
     ) -> web.StreamResponse:
-        text = self._card_text(step, component, language)
+        step, text = self._budgeted(step, self._card_text(step, component, language), answer)
         resp = web.StreamResponse(
             status=200,
             headers={
                 "Content-Type": "text/event-stream; charset=utf-8",
                 "Cache-Control": "no-cache",
                 "request-id": rid,
+                **answer.headers,
             },
         )
+        await self._pace(self.ttfb_s)
         await resp.prepare(request)
 
         async def send(event: str, data: dict[str, Any]) -> None:
@@ -635,13 +700,14 @@ class FakeMessagesAPI:
                         "content": [],
                         "stop_reason": None,
                         "stop_sequence": None,
-                        "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+                        "usage": answer.start_usage(),
                     },
                 },
             )
+            self.cache.began(answer.cache)  # from now on others can read what this one writes
             index = 0
-            if step.kind == "thinking":
-                await self._send_thinking(component, send)
+            if answer.thinking_tokens:
+                await self._send_thinking(component, send, answer.spent_thinking, step)
                 index = 1  # the text block comes second: a client must pick blocks by type
             await send(
                 "content_block_start",
@@ -651,19 +717,25 @@ class FakeMessagesAPI:
             sent = await self._send_deltas(request, step, text, send, index)
             if sent is None:
                 return resp
-            return await self._finish_stream(request, step, resp, sent, send, index)
+            return await self._finish_stream(request, step, resp, sent, send, index, answer.spent_thinking)
         except ConnectionResetError:
             # The client went away mid-write; nothing left to answer.
             return resp
 
-    async def _send_thinking(self, component: str, send: Any) -> None:
-        """A thinking block at index 0, streamed like the API's: its text, then its signature."""
+    async def _send_thinking(self, component: str, send: Any, tokens: int, step: Step) -> None:
+        """A thinking block at index 0, streamed like the API's: its text, then its signature. It
+        takes as long as ``tokens`` take at the stream's pace (the text stands for all of them)."""
         block = {"type": "thinking", "thinking": "", "signature": ""}
         await send("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block})
         thought = THINKING_TEXT.format(component=component)
         n = self.chunk_chars
-        for i in range(0, len(thought), n):
-            delta = {"type": "thinking_delta", "thinking": thought[i : i + n]}
+        pieces = [thought[i : i + n] for i in range(0, len(thought), n)]
+        tps = self.tokens_per_s if step.tokens_per_s is None else step.tokens_per_s
+        delay = tokens / tps / len(pieces) if tps > 0 else 0.0
+        for piece in pieces:
+            await self._pace(delay)
+            await self._unpaused.wait()
+            delta = {"type": "thinking_delta", "thinking": piece}
             await send("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
         delta = {"type": "signature_delta", "signature": THINKING_SIGNATURE}
         await send("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
@@ -696,7 +768,14 @@ class FakeMessagesAPI:
         return sent
 
     async def _finish_stream(
-        self, request: web.Request, step: Step, resp: web.StreamResponse, sent: str, send: Any, index: int = 0
+        self,
+        request: web.Request,
+        step: Step,
+        resp: web.StreamResponse,
+        sent: str,
+        send: Any,
+        index: int = 0,
+        thinking_tokens: int = 0,
     ) -> web.StreamResponse:
         kind = step.kind
         if kind == "drop":
@@ -719,7 +798,7 @@ class FakeMessagesAPI:
                 {
                     "type": "message_delta",
                     "delta": {"stop_reason": self._stop_reason(step), "stop_sequence": None},
-                    "usage": {"output_tokens": _tokens(sent)},
+                    "usage": {"output_tokens": thinking_tokens + _tokens(sent)},
                 },
             )
             await send("message_stop", {"type": "message_stop"})

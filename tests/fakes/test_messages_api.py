@@ -258,7 +258,7 @@ async def test_error_bodies_look_like_anthropic(
     api: FakeMessagesAPI, http: aiohttp.ClientSession, step: str, status: int, etype: str
 ) -> None:
     api.script("A", step)
-    got, headers, raw = await post(http, api, body("A", model="claude-nope"))
+    got, headers, raw = await post(http, api, body("A"))
     data = json.loads(raw)
     assert got == status
     assert set(data) == {"type", "error", "request_id"} and data["type"] == "error"
@@ -266,7 +266,7 @@ async def test_error_bodies_look_like_anthropic(
     assert headers["request-id"] == data["request_id"] == api.records[-1].request_id
     assert api.records[-1].status == status and api.records[-1].step == step
     if step == "http_404":
-        assert data["error"]["message"] == "model: claude-nope"
+        assert data["error"]["message"] == f"model: {MODEL}"
     if step == "http_429":
         assert headers["retry-after"] == "1" and headers["retry-after-ms"] == "1000"
     if step == "spend_limit":

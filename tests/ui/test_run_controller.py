@@ -14,6 +14,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.core.card import parse_card
+from app.core.states import CardState
 from app.core.plan import load_plan
 from app.core.prompt import CardRequest
 from app.core.store import CardStore, StoredCard
@@ -444,3 +445,36 @@ def test_throttle_limits_the_rate_of_a_busy_caller(qtbot: QtBot) -> None:
     assert all(gap >= 0.045 for gap in gaps), gaps
 
 
+
+
+def _thinking_seconds(label: str | None) -> float:
+    """3.2 from "thinking… 3.2 s"; -1 for any other label."""
+    if not label or not label.startswith("thinking… "):
+        return -1.0
+    return float(label.split()[1])
+
+
+def test_a_card_reads_thinking_with_its_seconds_then_streams(
+    qtbot: QtBot, stand_in: MakeStandIn, panel: GenerationPanel, tmp_path: Path
+) -> None:
+    api = stand_in(tokens_per_s=400)
+    plan_path = write_plan(tmp_path, 1)  # the default model, Claude Haiku 5.5, thinks first
+    name = component_names(1)[0]
+    controller = RunController(Factory(api))
+    panel.set_components([(name, "missing")])
+    wire(controller, panel)
+    labels: list[str] = []
+    controller.card_changed.connect(lambda card: labels.append(panel.label_of(card.name) or ""))
+
+    with qtbot.waitSignal(controller.run_finished, timeout=RUN_TIMEOUT_MS):
+        controller.start(plan_path, load_plan(plan_path), GenerateOptions())
+        qtbot.waitUntil(lambda: _thinking_seconds(panel.label_of(name)) >= 0, timeout=RUN_TIMEOUT_MS)
+        api.pause()  # the model goes on thinking: the row's seconds go on counting
+        qtbot.waitUntil(lambda: _thinking_seconds(panel.label_of(name)) >= 0.5, timeout=RUN_TIMEOUT_MS)
+        assert panel.state_of(name) is CardState.THINKING
+        api.resume()
+
+    seen = [label.split(" ·")[0].split("…")[0] for label in labels]
+    order = [word for i, word in enumerate(seen) if i == 0 or seen[i - 1] != word]
+    assert order[-3:] == ["thinking", "streaming", "done"], labels
+    assert "THINKING-7f3a" not in card_files(plan_path)[0].read_text(encoding="utf-8")

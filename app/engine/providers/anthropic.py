@@ -15,8 +15,22 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from app.core.prompt import CardRequest
-from app.engine.provider import FaultKind, ProviderError, StreamChunk, StreamEnd
-from app.engine.providers.anthropic_events import block_start_chunk, delta_chunk, stop_reason_of
+from app.core.rate_limits import RateLimits, limits_from_headers
+from app.engine.provider import (
+    FaultKind,
+    ProviderError,
+    ResponseStarted,
+    StreamChunk,
+    ThinkingDelta,
+)
+from app.engine.providers.anthropic_events import (
+    THINKING_BLOCKS,
+    StreamUsage,
+    block_start_chunk,
+    delta_chunk,
+    stop_reason_of,
+)
+from app.engine.providers.anthropic_params import count_params, message_params
 from app.engine.providers.http_faults import (
     CONNECT_FAILURES,
     TIMEOUTS,
@@ -94,6 +108,7 @@ class AnthropicProvider:
         self._read_timeout_s = read_timeout_s
         self._client: AsyncAnthropic | None = None
         self._client_lock = asyncio.Lock()
+        self._rate_limits: dict[str, RateLimits] = {}
 
     def __repr__(self) -> str:
         key = "given" if self._api_key.get() else "from environment"
@@ -112,20 +127,25 @@ class AnthropicProvider:
         closes the HTTP response at once (``async with``).
         """
         client = await self._client_off_loop(request)
-        model = request.model
-        input_tokens = output_tokens = 0
+        usage = StreamUsage(model=request.model)
         stop_reason: str | None = None
         seen_stop = False
+        thinking_open = False
         request_id: str | None = None
         try:
             async with client.messages.with_streaming_response.create(
-                **_params(request), stream=True
+                **message_params(request), stream=True
             ) as response:
                 request_id = response.headers.get("request-id")
+                limits = limits_from_headers(response.headers)
+                if limits is not None:
+                    self._rate_limits[request.model] = limits
                 async for name, data in server_sent_events(response.iter_lines()):
                     if name == "error":
                         raise self._mid_stream_error(json_or_text(data), request_id)
                     if name == "ping" or not data:
+                        if thinking_open:
+                            yield ThinkingDelta()  # a long silent thought must not look stalled
                         continue
                     event = json.loads(data)
                     kind = event.get("type")
@@ -134,19 +154,19 @@ class AnthropicProvider:
                         if chunk is not None:
                             yield chunk
                     elif kind == "content_block_start":
-                        chunk = block_start_chunk(event.get("content_block") or {})
+                        block = event.get("content_block") or {}
+                        thinking_open = block.get("type") in THINKING_BLOCKS
+                        chunk = block_start_chunk(block)
                         if chunk is not None:
                             yield chunk
+                    elif kind == "content_block_stop":
+                        thinking_open = False
                     elif kind == "message_start":
-                        message = event.get("message") or {}
-                        model = message.get("model") or model
-                        input_tokens = (message.get("usage") or {}).get("input_tokens") or 0
+                        usage.started(event.get("message") or {})
+                        yield ResponseStarted()
                     elif kind == "message_delta":
                         stop_reason = (event.get("delta") or {}).get("stop_reason")
-                        usage = event.get("usage") or {}
-                        output_tokens = usage.get("output_tokens") or 0
-                        if usage.get("input_tokens") is not None:
-                            input_tokens = usage["input_tokens"]
+                        usage.update(event.get("usage") or {})
                     elif kind == "message_stop":
                         seen_stop = True
         except ProviderError:
@@ -159,20 +179,17 @@ class AnthropicProvider:
                 "stream ended without message_stop (the answer may be cut)",
                 request_id=request_id,
             )
-        yield StreamEnd(
-            stop_reason=stop_reason_of(stop_reason),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            model=model,
-        )
+        yield usage.end(stop_reason_of(stop_reason))
+
+    def rate_limits_seen(self) -> dict[str, RateLimits]:
+        """The account's limits from the last response per model (``anthropic-ratelimit-*``)."""
+        return dict(self._rate_limits)
 
     async def count_tokens(self, request: CardRequest) -> int:
         """Input tokens of the request, from the API's free token-counting endpoint."""
         client = await self._client_off_loop(request)
-        params = _params(request)
-        params.pop("max_tokens")
         try:
-            result = await client.messages.count_tokens(**params)
+            result = await client.messages.count_tokens(**count_params(request))
         except Exception as exc:
             raise self._classify(exc, request) from exc
         return int(result.input_tokens)
@@ -340,15 +357,3 @@ class AnthropicProvider:
             if isinstance(e, ssl.SSLError):
                 return f"TLS handshake failed ({e.reason or e})"
         return most_specific_text(exc)
-
-
-def _params(request: CardRequest) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "model": request.model,
-        "max_tokens": request.max_tokens,
-        "messages": [{"role": role, "content": content} for role, content in request.messages],
-    }
-    if request.system:
-        params["system"] = request.system
-    return params
-

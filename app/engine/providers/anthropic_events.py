@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from app.engine.provider import StopReason, StreamChunk, TextDelta, ThinkingDelta
+from app.engine.provider import StopReason, StreamChunk, StreamEnd, TextDelta, ThinkingDelta
 
 STOP_REASONS: dict[str, StopReason] = {
     "end_turn": StopReason.END,
@@ -43,3 +44,40 @@ def block_start_chunk(block: dict[str, Any]) -> StreamChunk | None:
     if kind == "text" and block.get("text"):
         return TextDelta(block["text"])
     return None
+
+
+@dataclass
+class StreamUsage:
+    """A stream's usage: ``message_start`` gives the prompt's (cache reads and writes apart from
+    ``input_tokens``), each ``message_delta`` the output so far and any count it corrects."""
+
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    def started(self, message: dict[str, Any]) -> None:
+        self.model = message.get("model") or self.model
+        self.update(message.get("usage") or {})
+
+    def update(self, usage: dict[str, Any]) -> None:
+        for field, key in (
+            ("input_tokens", "input_tokens"),
+            ("output_tokens", "output_tokens"),
+            ("cache_read_tokens", "cache_read_input_tokens"),
+            ("cache_write_tokens", "cache_creation_input_tokens"),
+        ):
+            value = usage.get(key)
+            if isinstance(value, int):
+                setattr(self, field, value)
+
+    def end(self, stop_reason: StopReason) -> StreamEnd:
+        return StreamEnd(
+            stop_reason=stop_reason,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            model=self.model,
+            cache_read_tokens=self.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+        )
