@@ -25,20 +25,14 @@ TARGET_LEVEL = 8
 
 
 def request_params(plan_path: Path) -> list[dict]:
-    """Exactly what cardsmith sends for each component (same model, system, messages, max_tokens)."""
+    """Exactly what cardsmith sends for each component (model, system, messages, max_tokens,
+    thinking and effort), built by the provider's own parameter builder."""
     from app.core.plan import load_plan
     from app.core.prompt import build_request
+    from app.engine.providers.anthropic_params import message_params
 
     plan = load_plan(plan_path)
-    params = []
-    for component in plan.components:
-        r = build_request(plan, component)
-        p = {"model": r.model, "max_tokens": r.max_tokens,
-             "messages": [{"role": role, "content": content} for role, content in r.messages]}
-        if r.system:
-            p["system"] = r.system
-        params.append(p)
-    return params
+    return [message_params(build_request(plan, component)) for component in plan.components]
 
 
 def timed(cmd: list[str], env: dict[str, str], timeout: float) -> float:
@@ -88,8 +82,11 @@ def main(argv: list[str] | None = None) -> str:
             requests = work / "requests.json"
             requests.write_text(json.dumps(request_params(write_plan(work / "ref", args.components))))
             from tests.fakes import cards
+            from tests.fakes.model_rules import THINKING_TOKENS
 
-            card_s = args.ttft + len(cards.good_card("Component 0001", "typescript")) / 4 / args.tps
+            # The plan's default model thinks first (effort low), then writes the card.
+            out_tokens = THINKING_TOKENS["low"] + len(cards.good_card("Component 0001", "typescript")) / 4
+            card_s = args.ttft + out_tokens / args.tps
             for level in levels:
                 pairs = args.pairs * (3 if level == TARGET_LEVEL else 1)
                 timeout = 60 + 3 * card_s * args.components / level

@@ -3,7 +3,6 @@ provider cannot count tokens, said so in the output."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -12,6 +11,7 @@ import pytest
 from app.core.plan import load_plan
 from app.core.prompt import CardRequest, build_request
 from app.engine.provider import StreamChunk
+from tests.fakes.model_rules import count_tokens
 from tests.helpers.cli import run_cli
 from tests.helpers.plans import write_plan
 from tests.helpers.server_thread import serving_cli
@@ -31,9 +31,9 @@ def test_exact_counts_come_from_the_token_counting_endpoint(
         result = run_cli("estimate", plan_path, "--exact")
     assert result.code == 0, result.err
     plan = load_plan(plan_path)
-    # The stand-in counts a quarter token per character of the system prompt and messages.
+    # The stand-in counts the system prompt and messages with the model's tokenizer.
     requests = [build_request(plan, c) for c in plan.components]
-    expected = sum(math.ceil(len(r.system + r.messages[0][1]) / 4) for r in requests)
+    expected = sum(count_tokens(r.model, r.system + r.messages[0][1]) for r in requests)
     assert input_line(result.out) == f"input tokens (exact): {expected:,}"
     assert [r.path for r in api.records] == ["/v1/messages/count_tokens"] * 3
     assert "unavailable" not in result.out

@@ -11,7 +11,13 @@ from app.core.plan import Plan
 from app.core.pricing import TokenUsage, format_cost, usage_cost_usd
 from app.core.prompt import CardRequest, build_request
 from app.core.rate_limits import SeenLimits, load_seen
-from app.core.run_budget import StartConcurrency, predict_seconds, start_concurrency
+from app.core.run_budget import (
+    PlannedRun,
+    StartConcurrency,
+    counted_input_tokens,
+    predict_seconds,
+    start_concurrency,
+)
 from app.core.states import CardState, should_send
 from app.core.store import CardStore, card_state
 from app.core.tokens import approx_tokens
@@ -67,8 +73,14 @@ class Estimate:
         return total
 
     @property
+    def planned_run(self) -> PlannedRun:
+        prompts = [c.input_tokens for c in self.to_send]
+        counted = counted_input_tokens(prompts, self.prefix_tokens, self.request.cache_system)
+        return PlannedRun(len(prompts), self.request.max_tokens, counted)
+
+    @property
     def start(self) -> StartConcurrency:
-        return start_concurrency(self.seen, self.concurrency, self.request.max_tokens, len(self.to_send))
+        return start_concurrency(self.seen, self.concurrency, self.planned_run)
 
     def lines(self) -> list[str]:
         send = self.to_send
@@ -125,7 +137,7 @@ class Estimate:
 
     def _time_line(self) -> str:
         seen, start = self.seen, self.start
-        seconds = predict_seconds(seen, len(self.to_send), start.value)
+        seconds = predict_seconds(seen, self.planned_run, start.value)
         if seen is None or seconds is None:
             return f"time: unknown until a run on {self.model} has seen this account's rate limits"
         limited = f"; {start.reason}" if start.reason else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from app.core.models import ModelInfo, ModelTable, model_table
@@ -74,6 +75,11 @@ def unknown_model_warning(model: str, table: ModelTable | None = None) -> str | 
 
 
 def format_cost(cost: float | None) -> str:
+    """Dollars: 4 decimals under $1, 2 above; under a tenth of a cent, two significant digits
+    (a Haiku 5.5 card costs about $0.00015, which 4 decimals would show as $0.0001)."""
     if cost is None:
         return "unknown"
+    if 0 < abs(cost) < 0.001:
+        digits = min(9, 1 - math.floor(math.log10(abs(cost))))
+        return f"${cost:.{digits}f}"
     return f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"

@@ -2,7 +2,7 @@
 the last ones seen per model, kept in the data dir (``<data>/rate-limits.json``; docs/formats.md).
 
 Only numbers are kept: the limits, when they were seen, and what an average card of that run
-took (seconds, uncached input and output tokens). Never a key, a prompt or a card's text.
+took (seconds, output tokens). Never a key, a prompt or a card's text.
 """
 
 from __future__ import annotations
@@ -71,9 +71,8 @@ class SeenLimits:
     seen_at: str
     """ISO 8601 UTC."""
     seconds_per_card: float | None = None
-    input_tokens_per_card: int | None = None
-    """Uncached input: cache reads do not count toward the input-tokens limit."""
     output_tokens_per_card: int | None = None
+    """Thinking included."""
 
 
 def _from_dict(raw: Any) -> SeenLimits | None:
@@ -86,7 +85,6 @@ def _from_dict(raw: Any) -> SeenLimits | None:
             limits=limits,
             seen_at=str(raw.get("seen_at") or ""),
             seconds_per_card=float(seconds) if isinstance(seconds, (int, float)) and seconds > 0 else None,
-            input_tokens_per_card=_count(raw.get("input_tokens_per_card")),
             output_tokens_per_card=_count(raw.get("output_tokens_per_card")),
         )
     except (TypeError, ValueError):

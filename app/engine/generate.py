@@ -170,15 +170,14 @@ class Generation:
         sent = [p for p in self.planned if p.send]
         jobs = [Job(p.component.name, p.request) for p in sent]
         concurrency = self.options.concurrency or self.plan.settings.concurrency
-        first = sent[0].request if sent else None
-        start = run_start(first.model, concurrency, first.max_tokens, len(sent)) if first else None
+        start = run_start([p.request for p in sent], concurrency)
         run_options = RunOptions(
             concurrency=concurrency,
             max_attempts=self.options.max_attempts,
             stall_timeout_s=self.options.stall_timeout_s,
             seed=self.options.seed,
-            start_concurrency=start.value if start and start.reason else None,
-            start_reason=start.reason if start else "",
+            start_concurrency=start.value if start.reason else None,
+            start_reason=start.reason,
             # Below the model's minimum nothing is marked, and no request waits for another.
             first_alone=any(p.request.cache_system for p in sent),
         )

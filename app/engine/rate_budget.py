@@ -12,17 +12,33 @@ import logging
 from typing import Sequence
 
 from app.core.models import lookup
+from app.core.prompt import CardRequest
 from app.core.rate_limits import SeenLimits, load_seen, save_seen
-from app.core.run_budget import StartConcurrency, start_concurrency
+from app.core.run_budget import PlannedRun, StartConcurrency, counted_input_tokens, start_concurrency
+from app.core.tokens import approx_tokens
 from app.engine.events import Done
 from app.engine.provider import Provider, RateLimitReporter
 
 log = logging.getLogger(__name__)
 
 
-def run_start(model: str, target: int, max_tokens: int, cards: int) -> StartConcurrency:
-    """The concurrency a run of ``cards`` on ``model`` starts at: never above ``target`` (the plan's)."""
-    return start_concurrency(load_seen(model), target, max_tokens, cards)
+def planned_run(requests: Sequence[CardRequest]) -> PlannedRun:
+    """``requests`` as the rate limits count them (input counted offline, cache reads excepted)."""
+    if not requests:
+        return PlannedRun(0, 0, 0)
+    first = requests[0]
+    info = lookup(first.model)
+    ratio = info.tokenizer_ratio if info else 1.0
+    prompts = [approx_tokens(r.system + "".join(c for _, c in r.messages), ratio) for r in requests]
+    prefix = approx_tokens(first.system, ratio)
+    return PlannedRun(len(requests), first.max_tokens, counted_input_tokens(prompts, prefix, first.cache_system))
+
+
+def run_start(requests: Sequence[CardRequest], target: int) -> StartConcurrency:
+    """The concurrency a run of ``requests`` starts at: never above ``target`` (the plan's)."""
+    if not requests:
+        return StartConcurrency(target)
+    return start_concurrency(load_seen(requests[0].model), target, planned_run(requests))
 
 
 def keep_seen_limits(provider: Provider, done: Sequence[Done]) -> list[str]:
@@ -39,7 +55,6 @@ def keep_seen_limits(provider: Provider, done: Sequence[Done]) -> list[str]:
             limits=limits,
             seen_at=now,
             seconds_per_card=round(sum(d.duration_s for d in cards) / n, 3) if n else None,
-            input_tokens_per_card=round(sum(d.input_tokens for d in cards) / n) if n else None,
             output_tokens_per_card=round(sum(d.output_tokens for d in cards) / n) if n else None,
         )
         if save_seen(model, seen):

@@ -105,3 +105,7 @@ def test_a_table_of_ones_own(tmp_path: Path) -> None:
     assert usage_cost_usd("claude-haiku-4-5", TokenUsage(1, 1), table) is None
     assert unknown_model_warning("claude-haiku-4-5", table) is not None
     assert format_cost(0.01234) == "$0.0123" and format_cost(12.345) == "$12.35"
+    # Haiku 5.5's cards cost fractions of a tenth of a cent: two significant digits there.
+    assert [format_cost(c) for c in (0.00013, 0.0000321, 0.0009, 0.001, 0.0)] == [
+        "$0.00013", "$0.000032", "$0.00090", "$0.0010", "$0.0000"
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.core.rate_limits import RateLimits, SeenLimits, limits_from_headers, load_seen, save_seen
-from app.core.run_budget import predict_seconds, start_concurrency
+from app.core.run_budget import PlannedRun, counted_input_tokens, predict_seconds, start_concurrency
 from app.paths import rate_limits_file
 
 HEADERS = {
@@ -22,9 +22,12 @@ HEADERS = {
 
 
 def seen(requests: int = 1000, input_tokens: int = 10**7, output_tokens: int = 10**7, *,
-         seconds: float | None = 3.0, inp: int = 100, out: int = 400) -> SeenLimits:
-    return SeenLimits(RateLimits(requests, input_tokens, output_tokens), "2026-12-03T12:00:00Z",
-                      seconds, inp, out)
+         seconds: float | None = 3.0, out: int = 400) -> SeenLimits:
+    return SeenLimits(RateLimits(requests, input_tokens, output_tokens), "2026-12-03T12:00:00Z", seconds, out)
+
+
+def run(cards: int, max_tokens: int = 1024, input_tokens: int = 100) -> PlannedRun:
+    return PlannedRun(cards, max_tokens, input_tokens)
 
 
 def test_limits_come_from_the_headers_and_nothing_else() -> None:
@@ -54,15 +57,15 @@ def test_a_damaged_file_means_nothing_seen(tmp_path: Path, text: str) -> None:
 
 
 def test_nothing_seen_or_roomy_limits_start_at_the_plans_concurrency() -> None:
-    assert start_concurrency(None, 8, 3000, 20).value == 8
-    roomy = start_concurrency(seen(), 8, 3000, 20)
+    assert start_concurrency(None, 8, run(20, 3000)).value == 8
+    roomy = start_concurrency(seen(), 8, run(20, 3000))
     assert (roomy.value, roomy.reason) == (8, "")
     # Never above the plan's, however much room there is.
-    assert start_concurrency(seen(), 2, 3000, 20).value == 2
+    assert start_concurrency(seen(), 2, run(20, 3000)).value == 2
 
 
 def test_output_reserved_from_max_tokens_bounds_requests_at_once() -> None:
-    start = start_concurrency(seen(output_tokens=10_000), 8, 3024, 4)
+    start = start_concurrency(seen(output_tokens=10_000), 8, run(4, 3024))
     assert start.value == 3
     assert start.reason == "within the account's rate limits: 10,000 output tokens per minute, 3,024 reserved per request"
 
@@ -70,16 +73,27 @@ def test_output_reserved_from_max_tokens_bounds_requests_at_once() -> None:
 def test_a_run_bigger_than_a_minutes_worth_is_slowed_to_what_refills() -> None:
     # 60 cards of 400 output tokens = 24,000 tokens against 8,000 a minute: at concurrency c the
     # run lasts ceil(60/c) x 3 s and must last at least 2 minutes (60 x (24,000 / 8,000 - 1) s).
-    start = start_concurrency(seen(output_tokens=8_000), 16, 1024, 60)
+    start = start_concurrency(seen(output_tokens=8_000), 16, run(60))
     assert start.value == 1
-    assert "8,000 output tokens per minute for 60 cards of ~400" in start.reason
-    assert predict_seconds(seen(output_tokens=8_000), 60, 16) == pytest.approx(120.0)
+    assert "8,000 output tokens per minute for a run that needs 24,000" in start.reason
+    assert predict_seconds(seen(output_tokens=8_000), run(60), 16) == pytest.approx(120.0)
     # A small run fits in the minute's bucket: no slowing, and waves of the last run's card time.
-    assert start_concurrency(seen(output_tokens=8_000), 4, 1024, 8).value == 4
-    assert predict_seconds(seen(output_tokens=8_000), 8, 4) == pytest.approx(6.0)
+    assert start_concurrency(seen(output_tokens=8_000), 4, run(8)).value == 4
+    assert predict_seconds(seen(output_tokens=8_000), run(8), 4) == pytest.approx(6.0)
+
+
+def test_cache_reads_do_not_count_toward_the_input_limit() -> None:
+    # 12 prompts of 9,030 tokens sharing a 9,000-token prefix: one writes it, eleven read it.
+    assert counted_input_tokens([9030] * 12, 9000, cached=True) == 9030 + 11 * 30
+    assert counted_input_tokens([9030] * 12, 9000, cached=False) == 12 * 9030
+    limits = seen(input_tokens=50_000)
+    uncached = start_concurrency(limits, 4, run(12, input_tokens=12 * 9030))
+    cached = start_concurrency(limits, 4, run(12, input_tokens=9030 + 11 * 30))
+    assert uncached.value < 4 and "50,000 input tokens per minute" in uncached.reason
+    assert (cached.value, cached.reason) == (4, "")
 
 
 def test_a_prediction_needs_a_run_seen() -> None:
-    assert predict_seconds(None, 5, 4) is None
-    assert predict_seconds(seen(seconds=None), 5, 4) is None
-    assert predict_seconds(seen(), 0, 4) == 0.0
+    assert predict_seconds(None, run(5), 4) is None
+    assert predict_seconds(seen(seconds=None), run(5), 4) is None
+    assert predict_seconds(seen(), run(0), 4) == 0.0

@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-open-streams", type=int, default=None, help="answer 429 above this many open streams"
     )
     p.add_argument("--retry-after", type=float, default=1.0, help="retry-after of 429 answers, in seconds")
-    p.add_argument("--rate-limits", default="50,50000,10000", metavar="R,I,O",
+    p.add_argument("--rate-limits", default="4000,2000000,400000", metavar="R,I,O",
                    help="requests, input and output tokens per minute that the rate-limit headers report")
     p.add_argument("--script", action="append", default=[], metavar="COMPONENT=STEP[,STEP...]",
                    help="what one component's 1st, 2nd, ... requests get (e.g. 'Login Handler=refusal')")

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes import model_rules
-from tests.fakes.prompt_cache import CacheUse, PromptCache, tokens_of
+from tests.fakes.prompt_cache import CacheUse, PromptCache
 from tests.fakes.rate_limit_headers import RateLimitBook
 
 
 @dataclass
 class Answer:
+    model: str
     thinking_tokens: int
     """Thinking before the text (0: none); the ``thinking`` step asks for some on any model."""
     max_tokens: int
@@ -31,13 +32,19 @@ class Answer:
             "cache_read_input_tokens": self.cache.read,
         }
 
+    def count(self, text: str) -> int:
+        """Tokens of ``text`` on this model's tokenizer."""
+        return model_rules.count_tokens(self.model, text)
+
     def cut(self, text: str) -> str | None:
         """The text cut where thinking and text together reach ``max_tokens``; None if it fits.
         Only for a model that thinks: thinking tokens count toward ``max_tokens``."""
         if not self.thinking_tokens:
             return None
         room = max(0, self.max_tokens - self.thinking_tokens)
-        return None if tokens_of(text) <= room else text[: room * 4]
+        if self.count(text) <= room:
+            return None
+        return text[: model_rules.chars_within(self.model, room)]
 
     @property
     def spent_thinking(self) -> int:
@@ -60,6 +67,7 @@ def plan_answer(
     uncached = max(1, total_input_tokens - use.read - use.write)
     thinking = model_rules.thinking_tokens(body) or thinking_step_tokens
     return Answer(
+        model=model,
         thinking_tokens=thinking,
         max_tokens=max_tokens,
         input_tokens=uncached,

@@ -280,7 +280,7 @@ class FakeMessagesAPI:
         self.fault_kinds = tuple(as_step(k).kind for k in fault_kinds)
         self.ttfb_s = ttfb_s
         """Seconds before the response's headers and ``message_start``."""
-        self.cache = PromptCache(model_rules.min_cache_tokens)
+        self.cache = PromptCache(model_rules.min_cache_tokens, model_rules.count_tokens)
         self.rate_limit_book = RateLimitBook(rate_limits)
         self.base_url = ""
         self.records: list[RequestRecord] = []
@@ -409,7 +409,7 @@ class FakeMessagesAPI:
         lm = _LANGUAGE_LINE.search(system)
         language = lm.group(1) if lm else "typescript"
         model = str(body.get("model", ""))
-        return component, language, model, _tokens(system + "".join(texts))
+        return component, language, model, model_rules.count_tokens(model, system + "".join(texts))
 
     def _next_step(self, component: str) -> Step:
         key = component.casefold()
@@ -649,7 +649,7 @@ class FakeMessagesAPI:
             "content": content,
             "stop_reason": self._stop_reason(step),
             "stop_sequence": None,
-            "usage": {**answer.start_usage(), "output_tokens": answer.spent_thinking + _tokens(text)},
+            "usage": {**answer.start_usage(), "output_tokens": answer.spent_thinking + answer.count(text)},
         }
         return web.json_response(message, headers={"request-id": rid, **answer.headers})
 
@@ -717,7 +717,7 @@ class FakeMessagesAPI:
             sent = await self._send_deltas(request, step, text, send, index)
             if sent is None:
                 return resp
-            return await self._finish_stream(request, step, resp, sent, send, index, answer.spent_thinking)
+            return await self._finish_stream(request, step, resp, sent, send, answer, index)
         except ConnectionResetError:
             # The client went away mid-write; nothing left to answer.
             return resp
@@ -774,8 +774,8 @@ class FakeMessagesAPI:
         resp: web.StreamResponse,
         sent: str,
         send: Any,
+        answer: Answer,
         index: int = 0,
-        thinking_tokens: int = 0,
     ) -> web.StreamResponse:
         kind = step.kind
         if kind == "drop":
@@ -798,7 +798,7 @@ class FakeMessagesAPI:
                 {
                     "type": "message_delta",
                     "delta": {"stop_reason": self._stop_reason(step), "stop_sequence": None},
-                    "usage": {"output_tokens": thinking_tokens + _tokens(sent)},
+                    "usage": {"output_tokens": answer.spent_thinking + answer.count(sent)},
                 },
             )
             await send("message_stop", {"type": "message_stop"})

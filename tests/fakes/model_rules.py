@@ -5,6 +5,7 @@ how many thinking tokens an answer spends at each effort level."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +22,14 @@ class ModelRules:
     """Below this many prefix tokens nothing is cached, silently."""
     dated: bool = True
     """Has dated snapshot ids (``-YYYYMMDD``); the 5.x models have none."""
+    tokenizer_ratio: float = 1.0
+    """Tokens for a text relative to the older tokenizer: the 5.x models count ~30 % more."""
 
 
 MODELS: dict[str, ModelRules] = {
-    "claude-haiku-5-5": ModelRules(adaptive=True, effort=True, min_cache_tokens=512, dated=False),
-    "claude-sonnet-5-5": ModelRules(adaptive=True, effort=True, min_cache_tokens=512, dated=False),
-    "claude-opus-5-5": ModelRules(adaptive=True, effort=True, min_cache_tokens=512, dated=False),
+    "claude-haiku-5-5": ModelRules(True, True, 512, dated=False, tokenizer_ratio=1.3),
+    "claude-sonnet-5-5": ModelRules(True, True, 512, dated=False, tokenizer_ratio=1.3),
+    "claude-opus-5-5": ModelRules(True, True, 512, dated=False, tokenizer_ratio=1.3),
     "claude-haiku-4-5": ModelRules(adaptive=False, effort=False, min_cache_tokens=4096),
     "claude-sonnet-4-5": ModelRules(adaptive=False, effort=False, min_cache_tokens=1024),
     "claude-sonnet-4": ModelRules(adaptive=False, effort=False, min_cache_tokens=1024),
@@ -96,6 +99,19 @@ def thinking_tokens(body: dict[str, Any]) -> int:
     if rules is None or not rules.adaptive or _thinking_type(body) == "disabled":
         return 0
     return THINKING_TOKENS[_effort(body) or DEFAULT_EFFORT]
+
+
+def count_tokens(model: str, text: str) -> int:
+    """The stand-in's token count: four characters a token on the older tokenizer, ~30 % more
+    on the 5.x models'."""
+    rules = rules_of(model)
+    return max(1, math.ceil(len(text) / 4 * (rules.tokenizer_ratio if rules else 1.0)))
+
+
+def chars_within(model: str, tokens: int) -> int:
+    """The most characters that count as at most ``tokens`` tokens (``count_tokens``'s inverse)."""
+    rules = rules_of(model)
+    return math.floor(tokens * 4 / (rules.tokenizer_ratio if rules else 1.0))
 
 
 def min_cache_tokens(model: str) -> int | None:

@@ -14,11 +14,6 @@ from typing import Any, Callable
 TTL_S = 300.0
 
 
-def tokens_of(text: str) -> int:
-    """The stand-in's token count (four characters a token), as for every other count."""
-    return max(1, math.ceil(len(text) / 4))
-
-
 def _blocks(content: Any) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"type": "text", "text": content}]
@@ -54,17 +49,23 @@ class CacheUse:
 
 
 class PromptCache:
-    def __init__(self, min_tokens: Callable[[str], int | None], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        min_tokens: Callable[[str], int | None],
+        count: Callable[[str, str], int],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._min_tokens = min_tokens
+        self._count = count
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
 
     def use(self, model: str, body: dict[str, Any]) -> CacheUse:
         prefix = cached_prefix(body)
         minimum = self._min_tokens(model)
-        if prefix is None or minimum is None or tokens_of(prefix) < minimum:
+        if prefix is None or minimum is None or self._count(model, prefix) < minimum:
             return CacheUse()
-        tokens = tokens_of(prefix)
+        tokens = self._count(model, prefix)
         key = hashlib.sha256(f"{model}\0{prefix}".encode()).hexdigest()
         now = self._clock()
         entry = self._entries.get(key)
@@ -74,6 +75,10 @@ class PromptCache:
         if entry is None or now >= entry.expires_at:
             entry = self._entries[key] = _Entry()
         return CacheUse(write=tokens, entry=entry)
+
+    def clear(self) -> None:
+        """Forget every entry (a benchmark's runs each start cold)."""
+        self._entries.clear()
 
     def began(self, use: CacheUse) -> None:
         """The writer's response has begun: from now on its entry can be read."""

@@ -13,13 +13,12 @@ import pytest
 
 from tests.fakes import cards
 from tests.fakes.messages_api import FakeMessagesAPI
-from tests.fakes.model_rules import THINKING_TOKENS
-from tests.fakes.prompt_cache import tokens_of
+from tests.fakes.model_rules import THINKING_TOKENS, count_tokens
 from tests.fakes.rate_limit_headers import Limits
 from tests.fakes.test_messages_api import KEY, post, sse_events
 
 NEW, OLD = "claude-haiku-5-5", "claude-haiku-4-5"
-SHARED = "Code language: typescript\n\n" + "Shared context of the whole plan. " * 120  # ~1,000 tokens
+SHARED = "Code language: typescript\n\n" + "Shared context of the whole plan. " * 120  # ~1,300 tokens
 
 
 def body(component: str = "A", *, model: str = NEW, system: Any = "Code language: typescript",
@@ -110,7 +109,7 @@ async def test_a_5x_model_thinks_by_effort_and_its_thinking_counts_as_output(
         text = "".join(d["delta"].get("text", "") for n, d in events if n == "content_block_delta")
         assert text == cards.good_card("A", "typescript")
         _, final = usage_of(events)
-        assert final["usage"]["output_tokens"] == THINKING_TOKENS[effort] + tokens_of(text)
+        assert final["usage"]["output_tokens"] == THINKING_TOKENS[effort] + count_tokens(NEW, text)
         assert api.records[-1].effort == effort and api.records[-1].thinking_tokens == THINKING_TOKENS[effort]
     _, _, events = await stream(http, api, body(thinking={"type": "disabled"}))
     assert [d["content_block"]["type"] for n, d in events if n == "content_block_start"] == ["text"]
@@ -140,7 +139,7 @@ async def test_one_write_then_reads_and_the_usage_splits_the_prompt(
     for name in ("A", "B", "C"):
         _, _, events = await stream(http, api, body(name, system=marked()))
         uses.append(usage_of(events)[0])
-    prefix = tokens_of(SHARED)
+    prefix = count_tokens(NEW, SHARED)
     assert [u["cache_creation_input_tokens"] for u in uses] == [prefix, 0, 0]
     assert [u["cache_read_input_tokens"] for u in uses] == [0, prefix, prefix]
     assert all(0 < u["input_tokens"] < 30 for u in uses)  # only the component's message
@@ -152,7 +151,7 @@ async def test_requests_sent_together_each_write_until_one_response_has_begun(ht
         together = await asyncio.gather(*(stream(http, api, body(n, system=marked())) for n in "ABC"))
         assert all(usage_of(events)[0]["cache_creation_input_tokens"] > 0 for _, _, events in together)
         _, _, later = await stream(http, api, body("D", system=marked()))
-        assert usage_of(later)[0]["cache_read_input_tokens"] == tokens_of(SHARED)
+        assert usage_of(later)[0]["cache_read_input_tokens"] == count_tokens(NEW, SHARED)
 
 
 async def test_nothing_is_cached_below_the_minimum_or_unmarked(api: FakeMessagesAPI, http: aiohttp.ClientSession) -> None:
@@ -184,3 +183,14 @@ async def test_every_answer_carries_the_accounts_limits_and_what_is_left(
     # Output is reserved from max_tokens when a request starts.
     assert [h["anthropic-ratelimit-output-tokens-remaining"] for h in seen] == ["17000", "14000"]
     assert seen[1]["anthropic-ratelimit-requests-reset"].endswith("Z")
+
+
+async def test_the_5x_tokenizer_counts_about_30_percent_more(api: FakeMessagesAPI, http: aiohttp.ClientSession) -> None:
+    text = "x" * 4000
+    assert (count_tokens(OLD, text), count_tokens(NEW, text)) == (1000, 1300)
+    counted = {}
+    for model in (OLD, NEW):
+        payload = {k: v for k, v in body(model=model, system=text).items() if k not in ("stream", "max_tokens")}
+        async with http.post(api.base_url + "/v1/messages/count_tokens", json=payload, headers={"x-api-key": KEY}) as r:
+            counted[model] = (await r.json())["input_tokens"]
+    assert counted[NEW] == pytest.approx(counted[OLD] * 1.3, abs=2)
