@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import PY, REPO, bench_env, median, table, verdict  # noqa: E402
 from tests.fakes.messages_api import FakeMessagesAPI  # noqa: E402
 
+MODEL = "claude-haiku-5-5"
+"""The plans' default model."""
 TARGET_COST = 0.30
 TARGET_TIME = 1.10
 CONTEXT_SENTENCE = (
@@ -33,10 +35,12 @@ CONTEXT_SENTENCE = (
 
 
 def write_plan(folder: Path, components: int, context_tokens: int, thinking: str) -> Path:
-    """``components`` components under a shared context of ~``context_tokens`` stand-in tokens
-    (four characters a token)."""
+    """``components`` components under a shared context of ~``context_tokens`` tokens as the
+    stand-in counts them for Claude Haiku 5.5."""
+    from tests.fakes.model_rules import chars_within
+
     folder.mkdir(parents=True, exist_ok=True)
-    repeats = max(1, context_tokens * 4 // len(CONTEXT_SENTENCE))
+    repeats = max(1, chars_within(MODEL, context_tokens) // len(CONTEXT_SENTENCE))
     parts = ["---", "title: Caching benchmark", "language: typescript", "concurrency: 4",
              f"thinking: {thinking}", "---", CONTEXT_SENTENCE * repeats, ""]
     for i in range(1, components + 1):

@@ -224,3 +224,22 @@ def test_an_explicit_legacy_model_is_sent_neither_thinking_nor_effort(
     assert {(r.model, r.thinking, r.effort, r.max_tokens) for r in messages(api)} == {
         ("claude-haiku-4-5", "", "", 1024)
     }
+
+
+def test_a_prompt_over_100k_tokens_is_priced_whole_at_the_long_prompt_band(
+    api: FakeMessagesAPI, tmp_path: Path
+) -> None:
+    huge = "Every invoice is settled in integer cents and audited monthly by finance. " * 4300
+    plan = write_plan(tmp_path, 2, context=huge)  # ~105,000 Haiku 5.5 tokens in the stand-in
+    result = run_cli("generate", plan)
+    assert result.code == 0, result.err
+    records = messages(api)
+    assert [bool(r.cache_write) for r in sorted(records, key=lambda r: r.t)] == [True, False]
+    for meta, _ in stored(plan).values():
+        prompt = meta.input_tokens + meta.cache_read_tokens + meta.cache_write_tokens
+        assert prompt > 100_000
+        # Over 100,000 prompt tokens the whole request costs $0.50 / $2.50 per million, and the
+        # cache multipliers apply to that price (a write 1.25x, a read 0.1x).
+        by_hand = (meta.input_tokens * 0.50 + meta.cache_write_tokens * 0.625
+                   + meta.cache_read_tokens * 0.05 + meta.output_tokens * 2.50) / 1e6
+        assert meta.cost_usd == pytest.approx(by_hand, abs=1e-9)
