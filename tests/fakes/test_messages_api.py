@@ -451,7 +451,7 @@ async def test_pause_holds_new_requests_and_running_streams(
     api.pause()
     waiting = asyncio.create_task(post(http, api, body("A")))
     await wait_until_async(lambda: len(api.records) == 1)
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.1)  # "still held" has no event to wait for: give it time to be wrong
     assert not waiting.done()
     api.resume()
     status, _, raw = await waiting

@@ -240,7 +240,7 @@ def _kill(pid: int) -> None:
 
 # Saves the plan through the window's own Save path (PlanDocument.save -> atomic_write) on "go".
 SAVER = r"""
-import sys, time
+import sys
 from pathlib import Path
 from app.ui.document import PlanDocument
 doc = PlanDocument.open(Path(sys.argv[1]))
@@ -249,7 +249,7 @@ print("ready", flush=True)
 sys.stdin.readline()
 doc.save(new_text)
 print("saved", flush=True)
-time.sleep(120)
+sys.stdin.read()  # held until killed (or until the test closes stdin)
 """
 
 
