@@ -3,12 +3,15 @@ the next run removes the leftovers and asks only for the cards that are missing.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -400,23 +403,27 @@ sys.exit(main([str(plan)]))
 """
 
 
-def _window_process(script: str, plan: Path, marker: Path) -> subprocess.Popen[bytes]:
+@contextmanager
+def window_process(
+    script: str, plan: Path, marker: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, object]]]:
+    """A window process running ``script`` on ``plan``, and what it wrote to ``marker`` once it
+    did; killed after the block if it still runs."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
-    return subprocess.Popen([sys.executable, "-c", script, str(plan), str(marker)], cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-c", script, str(plan), str(marker)], cwd=REPO,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _wait_marker(proc: subprocess.Popen[bytes], marker: Path) -> dict[str, object]:
-    import json
-
+    assert proc.stderr is not None
     try:
-        wait_until(marker.exists, alive=lambda: proc.poll() is None)
-    finally:
-        if proc.poll() is not None and not marker.exists():
+        if not wait_until(marker.exists, alive=lambda: proc.poll() is None):
             raise AssertionError(f"the window exited ({proc.returncode}): {proc.stderr.read()!r}")
-    return json.loads(marker.read_text())
+        yield proc, json.loads(marker.read_text())
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
 
 
 def test_kill_9_of_the_window_offers_the_text_of_the_last_autosave(tmp_path: Path) -> None:
@@ -427,17 +434,9 @@ def test_kill_9_of_the_window_offers_the_text_of_the_last_autosave(tmp_path: Pat
     plan = write_plan(tmp_path / "work", 2)
     on_disk = plan.read_bytes()
 
-    crashing = _window_process(CRASHING_WINDOW, plan, tmp_path / "crash.json")
-    try:
-        typed = _wait_marker(crashing, tmp_path / "crash.json")
+    with window_process(CRASHING_WINDOW, plan, tmp_path / "crash.json") as (crashing, typed):
         crashing.send_signal(signal.SIGKILL)
         crashing.wait(timeout=HANG_GUARD_S)
-    finally:
-        if crashing.poll() is None:
-            crashing.kill()
-            crashing.wait()
-        assert crashing.stderr is not None
-        crashing.stderr.close()
     assert crashing.returncode == -signal.SIGKILL
     autosaved, live = typed["autosaved"], typed["live"]
     assert isinstance(autosaved, str) and "Typed before the autosave." in autosaved
@@ -446,16 +445,8 @@ def test_kill_9_of_the_window_offers_the_text_of_the_last_autosave(tmp_path: Pat
     assert copy is not None and copy.text == autosaved
     assert plan.read_bytes() == on_disk  # only Save writes the plan
 
-    following = _window_process(NEXT_WINDOW, plan, tmp_path / "next.json")
-    try:
-        seen = _wait_marker(following, tmp_path / "next.json")
+    with window_process(NEXT_WINDOW, plan, tmp_path / "next.json") as (following, seen):
         following.wait(timeout=HANG_GUARD_S)
-    finally:
-        if following.poll() is None:
-            following.kill()
-            following.wait()
-        assert following.stderr is not None
-        following.stderr.close()
     assert "unsaved edits" in str(seen["banner"]) and seen["buttons"] == 1, seen["banner"]
     assert seen["before"] == on_disk.decode("utf-8")  # nothing restored without asking
     assert seen["after"] == autosaved and seen["modified"] is True
