@@ -24,7 +24,7 @@ from app.ui.settings_dialog import (
 )
 from app.ui.main_window import MainWindow
 from tests.helpers.cli import copy_example
-from tests.test_apikey import MemoryKeyring
+from tests.helpers.keyrings import MemoryKeyring
 
 KEY = "sk-ant-dialog-canary-5c1d9e2f7a"
 
@@ -34,15 +34,6 @@ def _no_session_key() -> Iterator[None]:
     apikey.set_session_key(None)
     yield
     apikey.set_session_key(None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 class GatedKeyring(MemoryKeyring):
