@@ -3,29 +3,10 @@
 from __future__ import annotations
 
 import keyring
-import keyring.backend
 import pytest
 
 from app import apikey
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """An in-memory backend: what a desktop's Secret Service would hold."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
+from tests.helpers.keyrings import MemoryKeyring
 
 
 class HangingKeyring(MemoryKeyring):

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.plan import Plan
 from app.core.render import prime_highlighting
+from app.core.states import CardState
 from app.core.syntax import prime_syntax
 from app.engine import events as ev
 from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
@@ -236,7 +237,7 @@ class RunController(QObject):
         """After an unexpected error no terminal event will come: end the cards here."""
         for card in self.progress.cards.values():
             if not card.finished:
-                card.state, card.reason = "failed", INTERNAL_ERROR_REASON
+                card.state, card.reason = CardState.FAILED, INTERNAL_ERROR_REASON
                 self._emit_card_now(card.name)
 
     def _totals_from_progress(self) -> ev.RunTotals:
@@ -245,9 +246,9 @@ class RunController(QObject):
         return ev.RunTotals(
             total=p.total,
             done=p.done,
-            failed=p.count("failed"),
-            cancelled=p.count("cancelled"),
-            not_run=p.count("not run"),
+            failed=p.count(CardState.FAILED),
+            cancelled=p.count(CardState.CANCELLED),
+            not_run=p.count(CardState.NOT_RUN),
             input_tokens=p.input_tokens,
             output_tokens=p.output_tokens,
             cost_usd=p.cost_usd,

@@ -29,7 +29,7 @@ from app.ui.preview_markup import PreviewCard
 from app.ui.preview_page import ShellOnlyInterceptor
 from tests.fakes.beacon import Beacon
 from tests.fakes.cards import good_card, hostile_card
-from tests.ui.windows import shown_preview
+from tests.helpers.webpage import shown_preview
 
 pytestmark = pytest.mark.gui
 

@@ -35,7 +35,7 @@ from tests.ui.test_preview_security import (  # noqa: F401 - fixtures used by na
     plain_view,
     run_js,
 )
-from tests.ui.windows import shown_preview
+from tests.helpers.webpage import shown_preview
 
 pytestmark = pytest.mark.gui
 
