@@ -59,10 +59,11 @@ class Session(QObject):
     Signals:
         plan_changed(): the plan was parsed again (typing, open, save): its issues and components.
         cards_changed(): the card snapshot was read again and every state may have changed (follows
-            every ``plan_changed`` too).
-        card_changed(str): one card's state or stored card may have changed (component key); the
-            stored card is in ``snapshot`` before this is emitted.
-        opened(object): a plan (Path) was read into the text (open, reload); None never.
+            every ``plan_changed``, a run's end, new settings, ``reload_cards``).
+        card_changed(str): one card's state or stored card may have changed (component key): a run
+            started, moved on or saved it, or the writer wrote it. The session holds the new card
+            and state before it says so.
+        opened(object): the plan at this Path was read into the text (open, reload).
         saved(object): the writer's Save / Save As wrote the plan (Path).
         settings_changed(object): new Settings apply (theme, column, concurrency, model, limits).
         closed(): the window's close was accepted (edits saved or discarded).
