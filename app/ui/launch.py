@@ -17,15 +17,14 @@ def main(argv: Sequence[str]) -> int:
         return 2
     app, _loop = create_application([sys.argv[0]])
     from app.ui.main_window import MainWindow
-    from app.ui.recovery import install_termination_handler
-    from app.ui.window_state import remember_window_state
+    from app.ui.termination import install_termination_handler
 
     # Before the window: from here on SIGTERM/SIGINT end the app keeping unsaved edits, lock released.
     termination = install_termination_handler(app)
     window = MainWindow(plan)
     if termination is not None:
-        termination.window = window
-    remember_window_state(window)
+        termination.before_exit = window.keep_work
+    window.remember_state()
     if plan is None:
         window.recovery.offer()  # an untitled plan's edits from a session that did not close
     window.show()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 from PySide6.QtCore import QUrl
@@ -14,8 +14,8 @@ from app.core.plan import Plan, load_plan
 from app.core.store import CardStore, StoreSnapshot
 from app.ui import export_dialog
 from app.ui.export_dialog import ExportDialog, default_target
-from app.ui.main_window import MainWindow
 from tests.helpers.cli import copy_example
+from tests.helpers.window import MakeWindow
 
 
 @pytest.fixture(autouse=True)
@@ -135,11 +135,9 @@ def test_open_folder_and_the_remembered_choice(qtbot: Any, example: Any, tmp_pat
     assert again.format() == "zip" and again.target() == target
 
 
-def test_ctrl_e_opens_the_dialog_for_the_open_plan(
-    tmp_path: Path, new_window: Callable[[Path], MainWindow]
-) -> None:
+def test_ctrl_e_opens_the_dialog_for_the_open_plan(tmp_path: Path, make_window: MakeWindow) -> None:
     plan_path = copy_example(tmp_path)
-    window = new_window(plan_path)
+    window = make_window(plan_path, shown=False)
     window.act_export.trigger()
     dialog = window.findChild(ExportDialog)
     assert dialog is not None and dialog.isVisible()

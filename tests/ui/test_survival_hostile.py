@@ -1,8 +1,8 @@
 """Issue 7's hostile-card catalog through each preview layer alone, all together, and the HTML export
 opened in a browser engine with JavaScript on.
 
-Helpers and the per-layer method come from tests/ui/test_preview_security.py (which runs its own
-payload list the same way); the catalog is in tests/helpers/hostile.py, the export's
+The attack bench comes from tests/helpers/preview_attack.py (tests/ui/test_preview_security.py runs
+its own payload list the same way); the catalog is in tests/helpers/hostile.py, the export's
 parse-only check in tests/survival/test_hostile_cards.py. It lives under tests/ui so that the one
 QApplication/qasync setup of tests/ui/conftest.py applies. Every "0 beacon requests" is preceded by a control that
 shows the same payloads, unprotected, do reach the beacon and do run script.
@@ -23,7 +23,7 @@ from app.ui.preview_markup import PreviewCard
 from app.ui.preview_page import ShellOnlyInterceptor
 from tests.fakes.beacon import Beacon
 from tests.helpers.hostile import export_html, hostile_kinds, payload_card
-from tests.ui.test_preview_security import (  # noqa: F401 - fixtures used by name
+from tests.helpers.preview_attack import (  # noqa: F401 - fixtures used by name
     PWNED_JS,
     assert_javascript_is_on,
     assert_quiet,
@@ -33,9 +33,8 @@ from tests.ui.test_preview_security import (  # noqa: F401 - fixtures used by na
     load,
     page_html,
     plain_view,
-    run_js,
 )
-from tests.ui.windows import shown_preview
+from tests.helpers.webpage import run_js, shown_preview
 
 pytestmark = pytest.mark.gui
 
