@@ -24,6 +24,7 @@ from tests.helpers.webpage import run_js
 
 MAIN_WORLD = QWebEngineScript.ScriptWorldId.MainWorld.value
 QUIET_MS = 1000
+"""How long a page gets to fetch something before "nothing reached the beacon" is believed."""
 
 PWNED_JS = (
     "Array.from(document.documentElement.attributes).map(a => a.name)"

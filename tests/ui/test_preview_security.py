@@ -20,6 +20,7 @@ from app.ui.preview_markup import PreviewCard
 from app.ui.preview_page import ShellOnlyInterceptor
 from tests.fakes.beacon import Beacon
 from tests.fakes.cards import good_card, hostile_card
+from tests.helpers.hostile import pwn
 from tests.helpers.preview_attack import (  # noqa: F401 - fixtures used by name
     MAIN_WORLD,
     PWNED_JS,
@@ -36,13 +37,6 @@ from tests.helpers.preview_attack import (  # noqa: F401 - fixtures used by name
 from tests.helpers.webpage import run_js, shown_preview
 
 pytestmark = pytest.mark.gui
-
-"""How long a page gets to fetch something before "nothing reached the beacon" is believed."""
-
-def pwn(name: str) -> str:
-    """Script that leaves a mark on the page's DOM (visible from every world) when it runs."""
-    return f"document.documentElement.setAttribute('data-pwned-{name}','1');document.title='pwned'"
-
 
 def resource_payloads(b: str) -> dict[str, str]:
     """Raw HTML that loads something from the beacon or runs script, keyed by what it tries."""
