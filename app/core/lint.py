@@ -17,6 +17,7 @@ from app.core.card_markdown import (
     unwrap_markdown_fence,
 )
 from app.core.contract import WHY_HEADING, CardContract, canonical_language, language_matches
+from app.core.lint_mdx import RULE_MDX_UNSAFE, mdx_unsafe_findings
 from app.core.sentences import count_sentences, strip_code_spans
 
 # The Markdown scanning lives in card_markdown; its public helpers are re-exported because the
@@ -29,6 +30,7 @@ __all__ = [
     "RULE_EXPLANATION_SENTENCES",
     "RULE_HEADING",
     "RULE_LINE_WIDTH",
+    "RULE_MDX_UNSAFE",
     "RULE_RAW_HTML",
     "RULE_SEVERITIES",
     "RULE_STRAY_CONTENT",
@@ -78,6 +80,7 @@ RULE_SEVERITIES: dict[str, Severity] = {
     RULE_RAW_HTML: "error",
     RULE_SYNTAX: "error",
     RULE_STRAY_CONTENT: "warning",
+    RULE_MDX_UNSAFE: "warning",  # an error for a plan whose target is an MDX site (lint_mdx)
 }
 
 MAX_FINDINGS_PER_RULE = 3
@@ -157,6 +160,7 @@ def lint_card(
     _check_code_blocks(doc, contract, findings, syntax_checker)
     _check_why(doc, code, why, contract, findings, consumed)
     _check_raw_html(doc, findings)
+    findings.extend(mdx_unsafe_findings(doc, contract, MAX_FINDINGS_PER_RULE))
     _check_stray(doc, consumed, findings, ignore_after=None if why else code)
     return sorted(findings, key=lambda f: (f.line is None, f.line or 0))
 

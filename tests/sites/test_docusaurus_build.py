@@ -1,0 +1,102 @@
+"""Docusaurus 3 builds a docusaurus export whose prose holds <, { and }, and shows them as written.
+
+Needs Node.js and npm, and the site's packages in the cache that ``make test`` fills
+(tests/helpers/docusaurus.py); skipped with the reason otherwise. About 10-25 s.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from app.core.card import normalize_body, parse_card
+from tests.helpers import docusaurus
+from tests.helpers.sites import MDX_SENTENCE, export_example, hostile_example
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(docusaurus.why_unavailable() is not None, reason=str(docusaurus.why_unavailable())),
+]
+
+PLAN_ORDER = ["User Model", "Password Hashing", "Session Token", "Login Handler", "Refresh Rotation", "Rate Limiter"]
+
+
+class _Page(HTMLParser):
+    """The text of a built page's article, and the labels of its sidebar links in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.article: list[str] = []
+        self.sidebar: list[str] = []
+        self._in_article = 0
+        self._in_link = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = dict(attrs).get("class") or ""
+        if tag == "article":
+            self._in_article += 1
+        if tag == "a" and "menu__link" in classes:
+            self._in_link = True
+            self.sidebar.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "article" and self._in_article:
+            self._in_article -= 1
+        if tag == "a":
+            self._in_link = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_article:
+            self.article.append(data)
+        if self._in_link:
+            self.sidebar[-1] += data
+
+
+def read_page(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def failure(result: object) -> str:
+    out = f"{getattr(result, 'stdout', '')}\n{getattr(result, 'stderr', '')}"
+    return "\n".join(line for line in out.splitlines() if not line.lstrip().startswith("at "))[-4000:]
+
+
+def test_the_export_builds_and_shows_the_characters_as_written(tmp_path: Path) -> None:
+    plan_path = hostile_example(tmp_path)
+    exported = export_example(plan_path, tmp_path / "export", "docusaurus")
+
+    build = tmp_path / "build"
+    result = docusaurus.build({"examples": exported}, build)
+    assert result.returncode == 0, failure(result)
+
+    page = read_page(build / "examples" / "user-model" / "index.html")
+    text = " ".join("".join(page.article).split())
+    assert MDX_SENTENCE in text
+    assert "export interface User {" in text  # the code, untouched
+    # The sidebar follows the plan, under the plan's title; the category has its generated index.
+    assert [label for label in page.sidebar if label in PLAN_ORDER] == PLAN_ORDER
+    assert "Auth service examples" in page.sidebar
+    index = build / "category" / "auth-service-examples" / "index.html"
+    assert "<p>These cards document the authentication service of a small web product.</p>" in index.read_text(
+        encoding="utf-8"
+    )
+    assert MDX_SENTENCE in " ".join("".join(read_page(index).article).split())  # the card's description
+
+
+def test_only_the_escaped_card_compiles_as_mdx(tmp_path: Path) -> None:
+    """The control, with the MDX compiler of that build: the card as written fails, as it made
+    the folder export's build fail ("MDX compilation failed"); the exported card compiles."""
+    plan_path = hostile_example(tmp_path)
+    _meta, body = parse_card((plan_path.with_name("auth-service.cards") / "user-model.md").read_text(encoding="utf-8"))
+    assert MDX_SENTENCE in body
+    exported = export_example(plan_path, tmp_path / "export", "docusaurus") / "user-model.md"
+
+    as_written = docusaurus.compile_mdx(normalize_body(body))
+    assert as_written.returncode != 0
+    assert "3:28: Unexpected character `,` (U+002C) in name" in as_written.stderr, failure(as_written)
+    escaped = docusaurus.compile_mdx(exported.read_text(encoding="utf-8").split("\n---\n", 1)[1])
+    assert escaped.returncode == 0, failure(escaped)
