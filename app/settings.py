@@ -195,3 +195,64 @@ def _known_secrets() -> list[str]:
         getattr(apikey, "_session_key", None) or "",
     ]
     return [c for c in candidates if len(c) >= _MIN_SECRET_CHARS]
+
+
+# --- the export dialog's last choice, per plan --------------------------------------------------
+# Kept in a file of their own: the preferences are saved whole by dialogs that were opened earlier,
+# which would drop a choice made meanwhile.
+
+EXPORT_CHOICES_NAME = "export-choices.json"
+MAX_EXPORT_CHOICES = 50
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    fmt: str
+    folder: str
+    front_matter: bool = True
+    write_config: bool = False
+    """mkdocs: also write mkdocs.yml beside the folder."""
+
+
+def load_export_choice(plan: Path, path: Path | None = None) -> ExportChoice | None:
+    """The last export of ``plan`` made in the window, or None (never raises)."""
+    entry = _export_choices(path or config_dir() / EXPORT_CHOICES_NAME).get(str(plan))
+    if not isinstance(entry, dict):
+        return None
+    from app.core.export import FORMATS
+
+    fmt, folder = entry.get("format"), entry.get("folder")
+    if fmt not in FORMATS or not isinstance(folder, str) or not folder or "\0" in folder:
+        return None
+    return ExportChoice(fmt, folder, entry.get("front_matter") is not False, entry.get("write_config") is True)
+
+
+def save_export_choice(plan: Path, choice: ExportChoice, path: Path | None = None) -> None:
+    """Remember ``choice`` for ``plan`` (most recent last, at most MAX_EXPORT_CHOICES plans)."""
+    path = path or config_dir() / EXPORT_CHOICES_NAME
+    if looks_like_key(choice.folder):
+        raise SettingsError("refusing to remember the export folder: it looks like an API key")
+    choices = _export_choices(path)
+    choices.pop(str(plan), None)
+    choices[str(plan)] = {
+        "format": choice.fmt,
+        "folder": choice.folder,
+        "front_matter": choice.front_matter,
+        "write_config": choice.write_config,
+    }
+    kept = dict(list(choices.items())[-MAX_EXPORT_CHOICES:])
+    text = json.dumps({"format": FORMAT_VERSION, "plans": kept}, indent=2, ensure_ascii=False) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text)
+    except OSError as exc:
+        raise SettingsError(f"cannot remember the export choice in {path}: {exc.strerror or exc}") from exc
+
+
+def _export_choices(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    plans = data.get("plans") if isinstance(data, dict) else None
+    return dict(plans) if isinstance(plans, dict) else {}

@@ -99,6 +99,13 @@ def build_bundle(
     raise ExportError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
+def planned_names(plan: Plan, snapshot: StoreSnapshot, fmt: ExportFormat) -> list[str]:
+    """The names ``build_bundle`` gives its files, sorted; the page and the zip are not built."""
+    if fmt in ("html", "zip"):
+        return [f"{slugify(plan.settings.title)}.{fmt}"]
+    return sorted(build_bundle(plan, snapshot, fmt=fmt))
+
+
 # --- what goes into a bundle -------------------------------------------------------------------
 
 
