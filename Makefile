@@ -22,9 +22,9 @@ run: $(STAMP)
 	$(VENV)/bin/cardsmith $(WORKCOPY)/auth-service.md
 
 ## The whole test suite (offscreen Qt, a local stand-in for the API; never the internet). Where npm is
-## installed, the Docusaurus site the suite builds gets its packages first, once, in ~/.cache.
+## installed, the Docusaurus and Starlight sites the suite builds get their packages first, once, in ~/.cache.
 test: $(STAMP)
-	$(PY) -m tests.helpers.docusaurus install
+	$(PY) -m tests.helpers.npm_sites install
 	$(PY) -m pytest
 
 ## The README's picture: the window mid-run under a virtual X screen, against the local stand-in.

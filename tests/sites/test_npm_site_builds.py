@@ -1,25 +1,32 @@
-"""Docusaurus 3 builds a docusaurus export whose prose holds <, { and }, and shows them as written.
+"""Docusaurus 3 and Starlight build their exports of cards whose prose holds <, { and }, and show
+them as written.
 
-Needs Node.js and npm, and the site's packages in the cache that ``make test`` fills
-(tests/helpers/docusaurus.py); skipped with the reason otherwise. About 10-25 s.
+Needs Node.js and npm, and the sites' packages in the cache that ``make test`` fills
+(tests/helpers/npm_sites.py); each site is skipped with the reason otherwise. See the README for
+the time this adds.
 """
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from app.core.card import normalize_body, parse_card
-from tests.helpers import docusaurus
+from tests.helpers.npm_sites import DOCUSAURUS, STARLIGHT, NpmSite, compile_mdx, failure
 from tests.helpers.sites import MDX_SENTENCE, export_example, hostile_example
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(docusaurus.why_unavailable() is not None, reason=str(docusaurus.why_unavailable())),
-]
+pytestmark = pytest.mark.slow
 
+
+def needs(site: NpmSite) -> pytest.MarkDecorator:
+    reason = site.why_unavailable()
+    return pytest.mark.skipif(reason is not None, reason=str(reason))
+
+
+SLUGS = ["user-model", "password-hashing", "session-token", "login-handler", "refresh-rotation", "rate-limiter"]
 PLAN_ORDER = ["User Model", "Password Hashing", "Session Token", "Login Handler", "Refresh Rotation", "Rate Limiter"]
 
 
@@ -60,17 +67,13 @@ def read_page(path: Path) -> _Page:
     return page
 
 
-def failure(result: object) -> str:
-    out = f"{getattr(result, 'stdout', '')}\n{getattr(result, 'stderr', '')}"
-    return "\n".join(line for line in out.splitlines() if not line.lstrip().startswith("at "))[-4000:]
-
-
-def test_the_export_builds_and_shows_the_characters_as_written(tmp_path: Path) -> None:
+@needs(DOCUSAURUS)
+def test_docusaurus_builds_the_export_and_shows_the_characters_as_written(tmp_path: Path) -> None:
     plan_path = hostile_example(tmp_path)
     exported = export_example(plan_path, tmp_path / "export", "docusaurus")
 
     build = tmp_path / "build"
-    result = docusaurus.build({"examples": exported}, build)
+    result = DOCUSAURUS.build({"examples": exported}, build)
     assert result.returncode == 0, failure(result)
 
     page = read_page(build / "examples" / "user-model" / "index.html")
@@ -87,6 +90,7 @@ def test_the_export_builds_and_shows_the_characters_as_written(tmp_path: Path) -
     assert MDX_SENTENCE in " ".join("".join(read_page(index).article).split())  # the card's description
 
 
+@needs(DOCUSAURUS)
 def test_only_the_escaped_card_compiles_as_mdx(tmp_path: Path) -> None:
     """The control, with the MDX compiler of that build: the card as written fails, as it made
     the folder export's build fail ("MDX compilation failed"); the exported card compiles."""
@@ -95,8 +99,24 @@ def test_only_the_escaped_card_compiles_as_mdx(tmp_path: Path) -> None:
     assert MDX_SENTENCE in body
     exported = export_example(plan_path, tmp_path / "export", "docusaurus") / "user-model.md"
 
-    as_written = docusaurus.compile_mdx(normalize_body(body))
+    as_written = compile_mdx(normalize_body(body))
     assert as_written.returncode != 0
     assert "3:28: Unexpected character `,` (U+002C) in name" in as_written.stderr, failure(as_written)
-    escaped = docusaurus.compile_mdx(exported.read_text(encoding="utf-8").split("\n---\n", 1)[1])
+    escaped = compile_mdx(exported.read_text(encoding="utf-8").split("\n---\n", 1)[1])
     assert escaped.returncode == 0, failure(escaped)
+
+
+@needs(STARLIGHT)
+def test_starlight_builds_the_export_in_plan_order(tmp_path: Path) -> None:
+    plan_path = hostile_example(tmp_path)
+    exported = export_example(plan_path, tmp_path / "export", "starlight")
+
+    build = tmp_path / "build"
+    result = STARLIGHT.build({"examples": exported}, build)
+    assert result.returncode == 0, failure(result)
+
+    html = (build / "examples" / "user-model" / "index.html").read_text(encoding="utf-8")
+    sidebar = list(dict.fromkeys(re.findall(r'href="/examples/([a-z-]+)/"', html)))
+    assert sidebar == SLUGS
+    assert re.search(r"<p>A user maps to a Map(&lt;|&#x3C;)string, User> entry keyed by \{ id \}\. ", html)
+    assert re.search(r"<title>User Model \| Cardsmith export check</title>", html)
