@@ -67,15 +67,17 @@ def read_page(path: Path) -> _Page:
     return page
 
 
+def built(site: NpmSite, tmp_path: Path) -> Path:
+    """The site built with the example's export (its User Model card holding <, { and })."""
+    exported = export_example(hostile_example(tmp_path), tmp_path / "export", site.name)
+    result = site.build({"examples": exported}, tmp_path / "build")
+    assert result.returncode == 0, failure(result)
+    return tmp_path / "build"
+
+
 @needs(DOCUSAURUS)
 def test_docusaurus_builds_the_export_and_shows_the_characters_as_written(tmp_path: Path) -> None:
-    plan_path = hostile_example(tmp_path)
-    exported = export_example(plan_path, tmp_path / "export", "docusaurus")
-
-    build = tmp_path / "build"
-    result = DOCUSAURUS.build({"examples": exported}, build)
-    assert result.returncode == 0, failure(result)
-
+    build = built(DOCUSAURUS, tmp_path)
     page = read_page(build / "examples" / "user-model" / "index.html")
     text = " ".join("".join(page.article).split())
     assert MDX_SENTENCE in text
@@ -108,14 +110,7 @@ def test_only_the_escaped_card_compiles_as_mdx(tmp_path: Path) -> None:
 
 @needs(STARLIGHT)
 def test_starlight_builds_the_export_in_plan_order(tmp_path: Path) -> None:
-    plan_path = hostile_example(tmp_path)
-    exported = export_example(plan_path, tmp_path / "export", "starlight")
-
-    build = tmp_path / "build"
-    result = STARLIGHT.build({"examples": exported}, build)
-    assert result.returncode == 0, failure(result)
-
-    html = (build / "examples" / "user-model" / "index.html").read_text(encoding="utf-8")
+    html = (built(STARLIGHT, tmp_path) / "examples" / "user-model" / "index.html").read_text(encoding="utf-8")
     sidebar = list(dict.fromkeys(re.findall(r'href="/examples/([a-z-]+)/"', html)))
     assert sidebar == SLUGS
     assert re.search(r"<p>A user maps to a Map(&lt;|&#x3C;)string, User> entry keyed by \{ id \}\. ", html)
