@@ -170,7 +170,9 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     plan = load_checked_plan(args.plan, err)
     fmt = args.format or plan.settings.target or "folder"
     if args.no_front_matter and fmt in SITE_TARGETS:
-        raise UsageError(f"--no-front-matter does not apply to --format {fmt}: the site needs the front matter")
+        raise UsageError(
+            f"--no-front-matter does not apply to --format {fmt}: the site needs the front matter"
+        )
     if args.write_config and fmt != "mkdocs":
         raise UsageError(f"--write-config applies to --format mkdocs only, not {fmt}")
     store = CardStore(args.plan)
@@ -192,7 +194,8 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from app.core.bundle import bundle_entries
         from app.core.export_sites import mkdocs_nav, nav_prefix
 
-        print("add these pages to the nav of your mkdocs.yml (or export again with --write-config):", file=out)
+        print("add these pages to the nav of your mkdocs.yml (or export again with --write-config):",
+              file=out)
         out.write(mkdocs_nav(plan, bundle_entries(plan, snapshot), nav_prefix(args.out)))
     return EXIT_OK
 

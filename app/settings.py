@@ -224,7 +224,8 @@ def load_export_choice(plan: Path, path: Path | None = None) -> ExportChoice | N
     fmt, folder = entry.get("format"), entry.get("folder")
     if fmt not in FORMATS or not isinstance(folder, str) or not folder or "\0" in folder:
         return None
-    return ExportChoice(fmt, folder, entry.get("front_matter") is not False, entry.get("write_config") is True)
+    front_matter, write_config = entry.get("front_matter") is not False, entry.get("write_config") is True
+    return ExportChoice(fmt, folder, front_matter, write_config)
 
 
 def save_export_choice(plan: Path, choice: ExportChoice, path: Path | None = None) -> None:

@@ -188,7 +188,8 @@ def site_config(plan: Plan, entries: list[BundleEntry], out_dir: Path, fmt: str)
     body += mkdocs_nav(plan, entries, prefix="")
     path = folder.parent / MKDOCS_CONFIG_NAME
     _check_ours(path)
-    return SiteConfig(path, f"# Written by cardsmith export (sha256 {sha256(body.encode())} of the lines below)\n{body}")
+    mark = f"# Written by cardsmith export (sha256 {sha256(body.encode())} of the lines below)"
+    return SiteConfig(path, f"{mark}\n{body}")
 
 
 def _check_ours(path: Path) -> None:

@@ -28,8 +28,7 @@ def mdx_unsafe_findings(doc: Document, contract: CardContract, cap: int) -> list
     severity = "error" if is_mdx(contract.target) else "warning"
     hits = list(first.values())
     findings = [
-        Finding(rule=RULE_MDX_UNSAFE, severity=severity, line=hit.line, message=_message(doc.lines[hit.line - 1], hit))
-        for hit in hits[:cap]
+        Finding(RULE_MDX_UNSAFE, severity, _message(doc.lines[hit.line - 1], hit), hit.line) for hit in hits[:cap]
     ]
     if len(hits) > cap:
         more = f"and {len(hits) - cap} more lines with {{, }} or < outside code"

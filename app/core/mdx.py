@@ -48,7 +48,7 @@ def mdx_safe(markdown: str) -> str:
         out[start:end] = "".join(pieces).split("\n")
     for index, _fence in fenced_lines(out):
         if _fence is None:
-            out[index] = _ESM_LINE.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2)[0])};{m.group(2)[1:]}", out[index])
+            out[index] = _ESM_LINE.sub(_reference_first_letter, out[index])
     return "\n".join(out)
 
 
@@ -68,6 +68,11 @@ def unsafe_chars(lines: list[str], code_lines: set[int]) -> list[UnsafeChar]:
             else:
                 offset += len(text)
     return found
+
+
+def _reference_first_letter(match: re.Match[str]) -> str:
+    indent, word = match.group(1), match.group(2)
+    return f"{indent}&#{ord(word[0])};{word[1:]}"
 
 
 def _escape(text: str) -> str:

@@ -234,7 +234,9 @@ class ExportDialog(QDialog):
             self._show_error("choose a folder to export into")
             return None
         fmt = self.format()
-        choice = ExportChoice(fmt, str(target), self.front_matter_check.isChecked(), self.config_check.isChecked())
+        choice = ExportChoice(
+            fmt, str(target), self.front_matter_check.isChecked(), self.config_check.isChecked()
+        )
         try:
             save_export_choice(self.plan_path, choice)
         except CardsmithError:
