@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from app import __version__
+from app.core.targets import SITE_TARGETS
 from app.errors import CardsmithError, PlanError, UsageError
 
 if TYPE_CHECKING:
@@ -62,9 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="write the cards as a bundle")
     exp.add_argument("plan", type=Path, metavar="PLAN")
     exp.add_argument("--out", type=Path, required=True, metavar="DIR")
-    exp.add_argument("--format", choices=("folder", "single", "html", "zip"), default="folder")
+    exp.add_argument("--format", choices=("folder", "single", "html", "zip", *SITE_TARGETS),
+                     help="default: the plan's target, else folder")
     exp.add_argument("--no-front-matter", action="store_true",
-                     help="card files without their YAML front matter")
+                     help="card files without their YAML front matter (folder, zip)")
+    exp.add_argument("--write-config", action="store_true",
+                     help="mkdocs: also write mkdocs.yml beside DIR, with DIR as the docs folder")
     exp.add_argument("--debug", action="store_true", help="show tracebacks")
 
     est = sub.add_parser("estimate", help="tokens and cost before generating")
@@ -165,19 +169,35 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from app.core.store import CardStore
 
     plan = load_checked_plan(args.plan, err)
+    fmt = args.format or plan.settings.target or "folder"
+    if args.no_front_matter and fmt in SITE_TARGETS:
+        raise UsageError(
+            f"--no-front-matter does not apply to --format {fmt}: the site needs the front matter"
+        )
+    if args.write_config and fmt != "mkdocs":
+        raise UsageError(f"--write-config applies to --format mkdocs only, not {fmt}")
     store = CardStore(args.plan)
     snapshot = store.load(plan)
     for problem in snapshot.problems:
         print(f"warning: {problem}", file=err)
     if not snapshot.cards:
         raise UsageError(f"no cards to export: {store.folder} holds none for this plan")
-    result = export_bundle(plan, snapshot, args.out, fmt=args.format,
-                           front_matter=not args.no_front_matter)
+    result = export_bundle(plan, snapshot, args.out, fmt=fmt, front_matter=not args.no_front_matter,
+                           write_config=args.write_config)
     missing = len(plan.components) - len(snapshot.cards)
     note = f" ({missing} components have no card yet)" if missing else ""
-    print(f"exported {len(snapshot.cards)} cards to {result.out_dir} as {args.format}{note}: "
+    print(f"exported {len(snapshot.cards)} cards to {result.out_dir} as {fmt}{note}: "
           f"{len(result.written)} written, {len(result.unchanged)} unchanged, "
           f"{len(result.removed)} removed", file=out)
+    if result.config is not None:
+        print(f"wrote {result.config}: build the site with `mkdocs build -f {result.config}`", file=out)
+    elif fmt == "mkdocs":
+        from app.core.bundle import bundle_entries
+        from app.core.export_sites import mkdocs_nav, nav_prefix
+
+        print("add these pages to the nav of your mkdocs.yml (or export again with --write-config):",
+              file=out)
+        out.write(mkdocs_nav(plan, bundle_entries(plan, snapshot), nav_prefix(args.out)))
     return EXIT_OK
 
 

@@ -152,10 +152,14 @@ def _has_yaml_break(value: Any) -> bool:
 
 def serialize_card(meta: CardMeta, body: str) -> str:
     """The full text of a card file; deterministic for the same input."""
-    data = meta_to_dict(meta)
-    # Readable Unicode, unless a value holds a character that would not read back (then escapes).
-    front = _dump_yaml(data, allow_unicode=not _has_yaml_break(data))
+    front = dump_front_matter(meta_to_dict(meta))
     return f"{FRONT_MATTER_DELIMITER}\n{front}{FRONT_MATTER_DELIMITER}\n\n{normalize_body(body)}"
+
+
+def dump_front_matter(data: dict[str, Any]) -> str:
+    """YAML of a front matter mapping, keys in the given order; deterministic."""
+    # Readable Unicode, unless a value holds a character that would not read back (then escapes).
+    return _dump_yaml(data, allow_unicode=not _has_yaml_break(data))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ class PlanSettings:
     column_px: int = 400
     concurrency: int = 4
     max_tokens: int = 1024
+    target: str | None = None
+    """The documentation site the cards are published on (``app.core.targets.SITE_TARGETS``)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Plan:
             language=s.language,
             max_code_lines=s.max_code_lines,
             column_px=s.column_px,
+            target=s.target,
         )
 
 

@@ -12,12 +12,13 @@ import yaml
 
 from app.core.plan_model import PlanIssue, PlanSettings, quote, shorten
 from app.core.ranges import PLAN_INT_RANGES
+from app.core.targets import SITE_TARGETS
 
 _FRONT_MATTER_OPEN = "---"
 _FRONT_MATTER_CLOSE = ("---", "...")
 
 _TEXT_KEYS = ("language", "model")
-_KNOWN_KEYS = ("title", *_TEXT_KEYS, *PLAN_INT_RANGES)
+_KNOWN_KEYS = ("title", *_TEXT_KEYS, *PLAN_INT_RANGES, "target")
 
 # libyaml is fast on megabyte lines and caps nesting depth itself; the pure-Python loader turns
 # deep nesting into a RecursionError, which _load_front_matter catches.
@@ -156,6 +157,12 @@ def _check_setting(name: str, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
             return None, f"title must be text, not {_describe(value)}"
         return (value.strip() or None), None
+    if name == "target":
+        if value is None:
+            return None, None
+        if not isinstance(value, str) or value.strip().lower() not in SITE_TARGETS:
+            return None, f"target must be one of {', '.join(SITE_TARGETS)}, not {_describe(value)}"
+        return value.strip().lower(), None
     if name in _TEXT_KEYS:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None, f"{name} must not be empty"

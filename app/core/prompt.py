@@ -15,9 +15,18 @@ from typing import Iterable
 from app.core.card import Finding
 from app.core.contract import LANGUAGE_ALIASES, WHY_HEADING, CardContract, canonical_language
 from app.core.plan import Component, Plan
+from app.core.targets import is_mdx
 
 PROMPT_VERSION = 1
 """Bump when the wording below changes, so that every card becomes stale."""
+
+MDX_RULE = (
+    "- Put every identifier or expression with angle brackets or braces in inline code "
+    "(`Map<string, User>`, `{ id }`), never in bare prose: the card is published on an MDX site, "
+    "where a bare `<`, `{` or `}` breaks the page."
+)
+"""Added to the rules only for a plan whose ``target`` is an MDX site, so other plans' requests
+(and their hashes) stay as they were."""
 
 ROLE = (
     "You are the execution layer of a documentation pipeline. A senior writer has already made "
@@ -88,6 +97,7 @@ def contract_text(contract: CardContract) -> str:
             f"- A `## {WHY_HEADING}` section of {contract.min_sentences} or "
             f"{contract.max_sentences} sentences.",
             "- No raw HTML outside the code block, no images, no links.",
+            *([MDX_RULE] if is_mdx(contract.target) else []),
             "- Answer with the card only: no preamble, no closing remarks, no outer ``` fence.",
         ]
     )
