@@ -14,7 +14,7 @@ from typing import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextCursor
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app.core.states import CardState
 from app.errors import CardsmithError
@@ -22,6 +22,7 @@ from app.settings import Settings, load_settings
 from app.ui.actions import window_action
 from app.ui.banner import Banner
 from app.ui.card_actions import CardActions
+from app.ui.columns import SnugTabs, columns
 from app.ui.editor import IssueList, PlanEditor
 from app.ui.export_dialog import ExportDialog, open_export_dialog
 from app.ui.file_watch import PlanWatcher
@@ -108,17 +109,10 @@ class MainWindow(QMainWindow):
         self.left_splitter.setSizes([200, 520, 110])
         self.left_splitter.setChildrenCollapsible(False)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.left_splitter)
-        self.middle = QTabWidget()
+        self.middle = SnugTabs()
         self.middle.addTab(self.panel, "Run")
         self.middle.addTab(self.cards.page, "Card")
-        self.splitter.addWidget(self.middle)
-        self.splitter.addWidget(self.preview)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setStretchFactor(2, 0)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = columns(self.left_splitter, self.middle, self.preview)  # the plan gets the room
 
         central = QWidget()
         layout = QVBoxLayout(central)
