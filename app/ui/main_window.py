@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
+from app.core.new_plan import new_plan_text
 from app.core.states import CardState
 from app.errors import CardsmithError
 from app.settings import Settings, load_settings
@@ -277,10 +278,17 @@ class MainWindow(QMainWindow):
             return False
         return True
 
+    def new_plan(self, path: Path) -> None:
+        """Start a new plan from the template; Save writes it to ``path`` (launch checks the path)."""
+        self.session.start_new(path, new_plan_text(path))
+
     def _on_opened(self, path: Path) -> None:
         self.editor.moveCursor(QTextCursor.MoveOperation.Start)
         self._update_title()
-        self.show_status(f"Opened {path}", 4000)
+        if self.session.document.is_new:
+            self.show_status(f"New plan: Save (Ctrl+S) writes {path}", 8000)
+        else:
+            self.show_status(f"Opened {path}", 4000)
 
     def reopen_plan(self) -> bool:
         """Read the plan again from disk, keeping the cursor and scroll position where they were."""

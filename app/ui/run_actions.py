@@ -140,7 +140,7 @@ class RunActions(QObject):
             self._banner.show_message(f"Fix the plan first: line {first.line}: {first.message}")
             self._go_to_line(first.line)
             return
-        if path is None:
+        if path is None or self._session.document.is_new:
             self._banner.show_message("Save the plan first: its cards are stored beside it.")
             return
         if self._read_only(path):  # a run would write the bundled cards
