@@ -66,7 +66,6 @@ def test_a_plan_without_components_has_nothing_to_do_and_says_so(
     generate_says(window, reason)
     assert panel.overall_bar.text() == "0/1" and panel.overall_bar.isEnabled()
 
-    cursor = window.editor.textCursor()
     window.editor.go_to_line(2)
     cursor = window.editor.textCursor()
     cursor.select(cursor.SelectionType.LineUnderCursor)
