@@ -100,6 +100,8 @@ class CardEditor(QWidget):
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.state_label = QLabel("")
         self.state_label.setTextFormat(Qt.TextFormat.PlainText)
+        for label in (self.title, self.state_label):  # a long name or state line wraps, never widens the tab
+            label.setWordWrap(True)
         self.text = CardText(self)
         self.findings_list = FindingsList(self)
         self.lock_button = QPushButton("Approve (lock)", self)

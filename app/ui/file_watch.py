@@ -148,7 +148,7 @@ class PlanWatcher(QObject):
         try:
             fresh = PlanDocument.open(document.path)
         except CardsmithError:
-            if not self._gone_announced:
+            if not self._gone_announced and not document.is_new:  # a new plan is not on disk yet
                 self._gone_announced = True
                 self._status(f"{document.name} was removed or renamed on disk: Save writes it again", 15000)
             return False

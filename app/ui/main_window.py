@@ -14,14 +14,16 @@ from typing import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextCursor
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
+from app.core.new_plan import new_plan_text
 from app.core.states import CardState
 from app.errors import CardsmithError
 from app.settings import Settings, load_settings
 from app.ui.actions import window_action
 from app.ui.banner import Banner
 from app.ui.card_actions import CardActions
+from app.ui.columns import SnugTabs, columns
 from app.ui.editor import IssueList, PlanEditor
 from app.ui.export_dialog import ExportDialog, open_export_dialog
 from app.ui.file_watch import PlanWatcher
@@ -108,17 +110,10 @@ class MainWindow(QMainWindow):
         self.left_splitter.setSizes([200, 520, 110])
         self.left_splitter.setChildrenCollapsible(False)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.left_splitter)
-        self.middle = QTabWidget()
+        self.middle = SnugTabs()
         self.middle.addTab(self.panel, "Run")
         self.middle.addTab(self.cards.page, "Card")
-        self.splitter.addWidget(self.middle)
-        self.splitter.addWidget(self.preview)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setStretchFactor(2, 0)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = columns(self.left_splitter, self.middle, self.preview)  # the plan gets the room
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -283,10 +278,17 @@ class MainWindow(QMainWindow):
             return False
         return True
 
+    def new_plan(self, path: Path) -> None:
+        """Start a new plan from the template; Save writes it to ``path`` (launch checks the path)."""
+        self.session.start_new(path, new_plan_text(path))
+
     def _on_opened(self, path: Path) -> None:
         self.editor.moveCursor(QTextCursor.MoveOperation.Start)
         self._update_title()
-        self.show_status(f"Opened {path}", 4000)
+        if self.session.document.is_new:
+            self.show_status(f"New plan: Save (Ctrl+S) writes {path}", 8000)
+        else:
+            self.show_status(f"Opened {path}", 4000)
 
     def reopen_plan(self) -> bool:
         """Read the plan again from disk, keeping the cursor and scroll position where they were."""

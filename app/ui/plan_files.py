@@ -126,7 +126,7 @@ class PlanFiles(QObject):
 
     def _remember(self, _path: object) -> None:
         path = self._session.path
-        if path is not None and not is_bundled_example(path):
+        if path is not None and not self._session.document.is_new and not is_bundled_example(path):
             window_state.add_recent(path, self._session.settings)
             self.rebuild_recent_menu()
 

@@ -7,7 +7,7 @@ itself.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -153,6 +153,37 @@ def bar_colour(state: CardState, palette: QPalette) -> QColor:
     return QColor.fromHsv(hue, saturation, value)
 
 
+NAME_MAX_CHARS = 48
+"""Names up to about this many characters are never elided; longer ones would starve the editor."""
+
+
+def text_rooms(fm: QFontMetrics, width: int, name: str, label: str) -> tuple[int, int]:
+    """How ``width`` is shared between a row's name (left) and its label (right), as (name, label).
+
+    Both in full when they fit. Else the name first: the label keeps at least its state word (its
+    start, up to the first " · "), the name gets the rest, the label what the name leaves."""
+    gap = fm.horizontalAdvance("  ")
+    # Integer advances round down: measured-exact room would elide the name's last glyph.
+    name_need = fm.horizontalAdvance(name) + fm.averageCharWidth()
+    label_w = fm.horizontalAdvance(label)
+    word_w = min(label_w, fm.horizontalAdvance(label.split(" · ", 1)[0]), _widest_word(fm))
+    name_room = max(0, min(name_need, width - gap - word_w))
+    return name_room, max(0, width - name_room - gap)
+
+
+def rows_width(fm: QFontMetrics, names: Iterable[str]) -> int:
+    """The width a row's text needs (between the paddings) to show the longest of ``names`` and any
+    state word in full; a label's details (tokens, time, a reason) get what is left, and a row's
+    tooltip has all of it."""
+    widest = max((fm.horizontalAdvance(name) for name in names), default=0)
+    name_w = min(widest, fm.averageCharWidth() * NAME_MAX_CHARS) + fm.averageCharWidth()
+    return name_w + fm.horizontalAdvance("  ") + _widest_word(fm)
+
+
+def _widest_word(fm: QFontMetrics) -> int:
+    return max(fm.horizontalAdvance(state.value) for state in CardState)
+
+
 class ProgressRowDelegate(QStyledItemDelegate):
     """Paints a row: the name and the state label on one line, a thin bar under them."""
 
@@ -197,15 +228,7 @@ class ProgressRowDelegate(QStyledItemDelegate):
         fm = opt.fontMetrics
         palette = opt.palette
         text_rect = QRect(rect.left(), rect.top(), rect.width(), fm.height())
-        gap = fm.horizontalAdvance("  ")
-        label_w = fm.horizontalAdvance(label)
-        name_w = fm.horizontalAdvance(name)
-        # The name keeps at least ~45 % of the line; the label takes what is left.
-        name_room = max(int(rect.width() * 0.45), rect.width() - label_w - gap)
-        if name_w + gap + label_w <= rect.width():
-            # Integer advances round down: measured-exact room would elide the name's last glyph.
-            name_room = min(name_room, name_w + fm.averageCharWidth())
-        label_room = max(0, rect.width() - name_room - gap)
+        name_room, label_room = text_rooms(fm, rect.width(), name, label)
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(text_role))
         painter.drawText(

@@ -19,6 +19,7 @@ from app.engine.generate import GenerateOptions
 from app.errors import CardsmithError, KeyMissingError
 from app.ui.actions import window_action
 from app.ui.banner import Banner
+from app.ui.generate_gate import GenerateGate
 from app.ui.generation_panel import GenerationPanel
 from app.ui.run_controller import RunController, warm_up
 from app.ui.session import Session
@@ -59,8 +60,11 @@ class RunActions(QObject):
         self.act_regenerate = window_action(
             self, "Re&generate selected", lambda: self.regenerate(panel.selected_names())
         )
-        self.actions: tuple[QAction, ...] = (
+        self.menu_actions: tuple[QAction, ...] = (
             self.act_generate, self.act_cancel, self.act_retry, self.act_regenerate)
+        # Generate all is off while it cannot start; its keys then say why (the gate's own action).
+        self.gate = GenerateGate(session, controller, self.act_generate, panel, status=status, parent=self)
+        self.actions: tuple[QAction, ...] = (*self.menu_actions, self.gate.blocked_keys)
         """For the window to hold, so that their keys work in all of it."""
 
         panel.generate_all_requested.connect(self.generate_all)
@@ -78,8 +82,9 @@ class RunActions(QObject):
 
     def add_menu(self, menus: QMenuBar) -> None:
         menu = menus.addMenu("&Run")
+        menu.setToolTipsVisible(True)  # a disabled Generate all says why
         menu.aboutToShow.connect(self.warm_up)
-        for action in self.actions:
+        for action in self.menu_actions:
             menu.addAction(action)
 
     def warm_up(self) -> None:
@@ -135,7 +140,7 @@ class RunActions(QObject):
             self._banner.show_message(f"Fix the plan first: line {first.line}: {first.message}")
             self._go_to_line(first.line)
             return
-        if path is None:
+        if path is None or self._session.document.is_new:
             self._banner.show_message("Save the plan first: its cards are stored beside it.")
             return
         if self._read_only(path):  # a run would write the bundled cards

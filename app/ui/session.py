@@ -63,7 +63,8 @@ class Session(QObject):
         card_changed(str): one card's state or stored card may have changed (component key): a run
             started, moved on or saved it, or the writer wrote it. The session holds the new card
             and state before it says so.
-        opened(object): the plan at this Path was read into the text (open, reload).
+        opened(object): the plan at this Path was read into the text (open, reload), or a new plan
+            that Save writes there was started (``document.is_new``).
         saved(object): the writer's Save / Save As wrote the plan (Path).
         settings_changed(object): new Settings apply (theme, column, concurrency, model, limits).
         closed(): the window's close was accepted (edits saved or discarded).
@@ -189,10 +190,16 @@ class Session(QObject):
 
     def open(self, path: Path) -> None:
         """Read a plan into the text (raises ``CardsmithError`` with one line; nothing changes then)."""
-        document = PlanDocument.open(path)
+        self._load_document(PlanDocument.open(path), modified=False)
+
+    def start_new(self, path: Path, text: str) -> None:
+        """A new plan that Save writes to ``path`` (not on disk yet): ``text`` is its unsaved text."""
+        self._load_document(PlanDocument(Path(path), text), modified=True)
+
+    def _load_document(self, document: PlanDocument, *, modified: bool) -> None:
         self._document = document
         self.buffer.setPlainText(document.text)
-        self.buffer.setModified(False)
+        self.buffer.setModified(modified)
         self._snapshot = None
         self._run_names = {}  # another plan: a run's words were about the last one
         self.refresh()

@@ -170,7 +170,7 @@ def test_six_cards_end_to_end_through_the_panel(
         assert panel.bar_value(name) == BAR_MAX
         assert panel.label_of(name).startswith("done · ")
     assert panel.overall_bar.value() == panel.overall_bar.maximum() == 6
-    assert panel.overall_label.text().startswith("6/6 done · ")
+    assert panel.overall_text.startswith("6/6 done · ")
     assert panel.generate_button.isEnabled() and not panel.cancel_button.isEnabled()
 
     # Nothing left to send: nothing starts, no key is needed, nothing is written.
@@ -213,7 +213,7 @@ def test_cancel_keeps_finished_cards_and_marks_the_rest_cancelled(
     assert len(card_files(plan_path)) == 2
     for name in names[2:]:
         assert panel.label_of(name) == "cancelled"
-    assert panel.overall_label.text().startswith("2/6 done · 4 cancelled · ")
+    assert panel.overall_text.startswith("2/6 done · 4 cancelled · ")
     assert not controller.running and len(rec.finished) == 1
 
 
@@ -262,7 +262,7 @@ def test_a_refused_key_stops_the_run_once(
     assert all(panel.label_of(n).startswith("not run · ") for n in names)
     assert rec.saved == [] and card_files(plan_path) == []
     assert factory.made[0].closed
-    assert "stopped: " in panel.overall_label.text()
+    assert "stopped: " in panel.overall_text
 
 
 def test_eight_fast_streams_are_coalesced(
