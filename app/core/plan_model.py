@@ -33,6 +33,8 @@ class PlanSettings:
     column_px: int = 400
     concurrency: int = 4
     max_tokens: int = 1024
+    draft_model: str | None = None
+    """The model that drafts additions to this plan (``cardsmith draft --into``); None: the role's."""
 
 
 @dataclass(frozen=True)
