@@ -20,7 +20,7 @@ from app.core.pricing import format_cost, unknown_model_warning
 from app.core.ranges import DRAFT_COMPONENTS_RANGE
 from app.core.textfile import decode_text, split_lines
 from app.engine import events as ev
-from app.engine.draft import DraftResult, DraftSpec, Drafting
+from app.engine.draft import DraftResult, DraftSpec, Drafting, progress_text
 from app.engine.progress import RunProgress
 from app.engine.provider_config import ProviderChoice, resolve_provider_config
 from app.engine.roles import Role
@@ -247,7 +247,7 @@ class DraftReporter:
         elif isinstance(event, ev.Done):
             self._say(f"draft received: {event.output_tokens:,} output tokens in {event.duration_s:.1f} s")
         if card is not None and self._live is not None:
-            self._live.update(self._task, description=f"drafting with {self.model} · {card.label()}")
+            self._live.update(self._task, description=f"drafting with {self.model} · {progress_text(card)}")
 
     def _say(self, text: str) -> None:
         self.console.print(text, markup=False)

@@ -10,6 +10,7 @@ is on, for the one follow-up that asks the model to fix exactly those (docs/form
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -76,8 +77,9 @@ _COMPONENTS_SCHEMA: dict[str, Any] = {
 
 def draft_schema(*, additions: bool = False) -> dict[str, Any]:
     """The JSON schema of a plan (or of additions to one: components only). Every object says
-    ``additionalProperties: false``, as structured output requires."""
-    properties: dict[str, Any] = {"components": _COMPONENTS_SCHEMA}
+    ``additionalProperties: false``, as structured output requires. A new dict each time: a
+    caller may change it."""
+    properties: dict[str, Any] = {"components": copy.deepcopy(_COMPONENTS_SCHEMA)}
     if not additions:
         properties = {
             "title": {"type": "string"},

@@ -10,16 +10,18 @@ import inspect
 from dataclasses import dataclass, field, replace
 from typing import Awaitable, Callable
 
+from app.core.card import Finding
 from app.core.draft_plan import Draft, DraftError, read_answer
 from app.core.draft_prompt import DRAFT_JOB, build_draft_request, build_fix_request, supports_structured_output
 from app.core.draft_render import Rendered, append_components, render_plan
 from app.core.plan import Plan
-from app.core.card import Finding
 from app.core.pricing import cost_usd
 from app.core.prompt import CardRequest
+from app.core.states import CardState
 from app.engine import events as ev
 from app.engine.card_run import Job
 from app.engine.follow_ups import FollowUp
+from app.engine.progress import CardProgress
 from app.engine.provider import FaultKind, Provider
 from app.engine.roles import ROLE_DEFAULTS, Role, request_settings
 from app.engine.runner import Runner, RunOptions
@@ -93,6 +95,14 @@ class DraftResult:
 
 
 EventSink = Callable[[ev.Event], "Awaitable[None] | None"]
+
+
+def progress_text(card: CardProgress) -> str:
+    """A draft's state in words, for the terminal's line and the dialog: a card's, except that
+    its follow-up fixes plan errors (a card's repair fixes lint errors)."""
+    if card.state is CardState.REPAIRING:
+        return f"fixing its errors · {card.tokens} tok" if card.tokens else "asking for a fix of its errors"
+    return card.label()
 
 
 class Drafting:

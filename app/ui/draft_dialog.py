@@ -38,7 +38,7 @@ from app.core.draft_prompt import estimate_draft
 from app.core.models import model_table
 from app.core.pricing import format_cost
 from app.engine import events as ev
-from app.engine.draft import DraftResult, DraftSpec, Drafting
+from app.engine.draft import DraftResult, DraftSpec, Drafting, progress_text
 from app.engine.progress import RunProgress
 from app.engine.provider import Provider
 from app.engine.provider_config import ProviderChoice, ProviderConfig, make_provider, resolve_provider_config
@@ -214,7 +214,7 @@ class DraftDialog(QDialog):
             errors = len(event.findings)
             self.status.setText(f"The draft has {errors} plan error(s): asking the model to fix them…")
         elif card is not None and not card.finished:
-            self.status.setText(f"Drafting: {card.label()}")
+            self.status.setText(f"Drafting: {progress_text(card)}")
 
     def _emit_text(self) -> None:
         if self._live is not None:

@@ -183,6 +183,9 @@ def test_every_object_of_the_schema_forbids_other_properties() -> None:
         found = objects(draft_schema(additions=additions))
         assert len(found) == 2 and all(o["additionalProperties"] is False for o in found)
     assert "title" not in draft_schema(additions=True)["properties"]
+    changed = draft_schema()
+    changed["properties"]["components"]["items"]["additionalProperties"] = True
+    assert objects(draft_schema())[1]["additionalProperties"] is False  # each caller gets its own
 
 
 def test_the_request_asks_for_json_or_markdown_and_the_fix_lists_the_errors() -> None:
