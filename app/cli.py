@@ -1,4 +1,4 @@
-"""The command line: lint, export, estimate, generate and history, over the core and engine of the window."""
+"""The command line: lint, export, estimate, generate, history and draft, over the core and engine of the window."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from app.errors import CardsmithError, PlanError, UsageError
 if TYPE_CHECKING:
     from app.core.plan import Plan
 
-SUBCOMMANDS = ("generate", "lint", "export", "estimate", "history")
+SUBCOMMANDS = ("generate", "lint", "export", "estimate", "history", "draft")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("name", metavar="NAME", help="the component whose card it is")
     hist.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     hist.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    from app.draft_args import add_draft_parser
+
+    add_draft_parser(sub)
     return parser
 
 
@@ -251,10 +255,17 @@ def _cmd_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_draft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from app.draft_command import run_draft
+
+    return run_draft(args, out, err)
+
+
 _HANDLERS = {
     "generate": _cmd_generate,
     "lint": _cmd_lint,
     "export": _cmd_export,
     "estimate": _cmd_estimate,
     "history": _cmd_history,
+    "draft": _cmd_draft,
 }

@@ -35,6 +35,8 @@ class PlanSettings:
     max_tokens: int = 1024
     target: str | None = None
     """The documentation site the cards are published on (``app.core.targets.SITE_TARGETS``)."""
+    draft_model: str | None = None
+    """The model that drafts additions to this plan (``cardsmith draft --into``); None: the role's."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from app.core.targets import SITE_TARGETS
 _FRONT_MATTER_OPEN = "---"
 _FRONT_MATTER_CLOSE = ("---", "...")
 
-_TEXT_KEYS = ("language", "model")
+_TEXT_KEYS = ("language", "model", "draft_model")
 _KNOWN_KEYS = ("title", *_TEXT_KEYS, *PLAN_INT_RANGES, "target")
 
 # libyaml is fast on megabyte lines and caps nesting depth itself; the pure-Python loader turns

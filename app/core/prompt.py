@@ -46,6 +46,10 @@ class CardRequest:
     messages: tuple[tuple[str, str], ...]
     """(role, content) pairs; roles are "user" and "assistant"."""
     max_tokens: int
+    output_schema: str | None = None
+    """A JSON schema (as JSON text) the answer's text must follow, for a model that supports
+    structured output; None: free text. Only a draft sets it, and nothing keys a draft by its
+    hash, so ``sha256`` (a card's staleness) leaves it out."""
 
     def sha256(self) -> str:
         canonical = json.dumps(

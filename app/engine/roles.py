@@ -1,8 +1,8 @@
 """The jobs a model does for a writer, and what each one asks of the model by default.
 
 A role picks the model and the request settings; the engine itself (runner, retries, concurrency
-limit) is the same for every role. Only ``execute`` has a command today (``generate``, the window's
-run); ``review`` and ``draft`` are the defaults their commands will start from.
+limit) is the same for every role. ``execute`` runs as ``generate`` and the window's run, ``draft``
+as ``cardsmith draft`` and the window's "New plan from a brief…".
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ def request_settings(
     the plan's front matter (for a role that takes it from the plan), else the role's default."""
     defaults = ROLE_DEFAULTS[role]
     planned = plan if defaults.from_plan else None
+    # A role that does not take the plan's ``model`` may have a key of its own (``draft_model``).
+    own_model = getattr(plan, f"{role.value}_model", None) if plan is not None else None
     return RequestSettings(
-        model=model or (planned.model if planned else defaults.model),
+        model=model or (planned.model if planned else own_model or defaults.model),
         max_tokens=max_tokens if max_tokens is not None else (planned.max_tokens if planned else defaults.max_tokens),
     )

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import sys
 
+from tests.fakes.drafts import STEPS as DRAFT_STEPS
 from tests.fakes.messages_api import FakeMessagesAPI, Step
 
 
@@ -34,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
         "--max-open-streams", type=int, default=None, help="answer 429 above this many open streams"
     )
     p.add_argument("--retry-after", type=float, default=1.0, help="retry-after of 429 answers, in seconds")
+    p.add_argument("--draft-mode", default="plan", choices=DRAFT_STEPS,
+                   help="what draft requests get (tests/fakes/drafts.py)")
     return p
 
 
@@ -49,6 +52,7 @@ async def _serve(args: argparse.Namespace) -> None:
         retry_after_s=args.retry_after,
         fault_rate=args.fault_rate,
     )
+    api.drafts.mode = args.draft_mode
     base_url = await api.start(args.host, args.port)
     print(base_url, flush=True)
     try:

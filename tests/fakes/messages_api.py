@@ -32,6 +32,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import cards
+from tests.fakes.drafts import DRAFT_COMPONENT, DraftDesk
 
 # Kinds that answer with a 200 event stream (some of them break it on purpose).
 STREAM_KINDS = frozenset(
@@ -273,6 +274,8 @@ class FakeMessagesAPI:
         self._unpaused.set()
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self.drafts = DraftDesk()
+        """Answers draft requests (a ``<brief>`` in the first user turn): tests/fakes/drafts.py."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -424,6 +427,8 @@ class FakeMessagesAPI:
     async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
         body = await self._json_body(request)
         component, language, model, input_tokens = self._describe(body or {})
+        draft = self.drafts.wants(body)
+        component = DRAFT_COMPONENT if draft else component
         key = component.casefold()
         attempt = self._attempts.get(key, 0) + 1
         self._attempts[key] = attempt
@@ -440,6 +445,8 @@ class FakeMessagesAPI:
                 step, label = Step("http_400", message="request body is not a JSON object"), "bad_json"
             elif limit is not None and already_open >= limit:
                 step, label = Step("http_429", message=CONCURRENCY_MESSAGE), "concurrency_429"
+            elif draft:
+                step, label = self.drafts.answer(body)
             else:
                 step = self._next_step(component)
                 label = step.kind

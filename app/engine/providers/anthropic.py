@@ -350,5 +350,7 @@ def _params(request: CardRequest) -> dict[str, Any]:
     }
     if request.system:
         params["system"] = request.system
+    if request.output_schema is not None:
+        params["output_config"] = {"format": {"type": "json_schema", "schema": json.loads(request.output_schema)}}
     return params
 
