@@ -54,13 +54,18 @@ def add_models_command(sub: argparse._SubParsersAction) -> None:  # type: ignore
 def cmd_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """List the server's models (``GET /v1/models``); for Anthropic, the models Cardsmith knows."""
     from app.cli import load_checked_plan
-    from app.engine.provider_config import provider_class, resolve_provider_config
+    from app.engine.provider import FaultKind, ProviderError
+    from app.engine.provider_config import resolve_provider_config, server_models
 
     settings = load_checked_plan(args.plan, err).settings if args.plan is not None else None
     config = resolve_provider_config(provider_choice(args), plan=settings)
-    if not hasattr(provider_class(config.kind), "list_models"):
+    try:
+        ids = asyncio.run(server_models(config))
+    except ProviderError as exc:
+        code = EXIT_FAILED if exc.kind in (FaultKind.UNREACHABLE, FaultKind.TIMEOUT) else EXIT_USAGE
+        raise CardsmithError(exc.message, exit_code=code) from exc
+    if ids is None:
         return _known_models(config, args.json, out, err)
-    ids = _server_models(config)
     if args.json:
         json.dump({"provider": str(config.kind), "base_url": config.base_url, "models": ids}, out, indent=2)
         out.write("\n")
@@ -76,27 +81,6 @@ def cmd_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _same_model(model: str, ids: list[str]) -> bool:
     """Ollama serves ``llama3.2`` as ``llama3.2:latest``."""
     return f"{model}:latest" in ids
-
-
-def _server_models(config: ProviderConfig) -> list[str]:
-    from app.engine.provider import FaultKind, ProviderError, model_lister
-    from app.engine.provider_config import make_provider
-
-    provider = make_provider(config)
-    lister = model_lister(provider)
-    assert lister is not None
-
-    async def run() -> list[str]:
-        try:
-            return await lister.list_models()
-        finally:
-            await provider.aclose()
-
-    try:
-        return asyncio.run(run())
-    except ProviderError as exc:
-        code = EXIT_FAILED if exc.kind in (FaultKind.UNREACHABLE, FaultKind.TIMEOUT) else EXIT_USAGE
-        raise CardsmithError(exc.message, exit_code=code) from exc
 
 
 def _known_models(config: ProviderConfig, as_json: bool, out: TextIO, err: TextIO) -> int:

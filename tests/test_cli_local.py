@@ -12,20 +12,13 @@ import yaml
 from app.core.plan import load_plan
 from app.core.store import CardStore
 from tests.fakes.chat_completions import ChatRecord, FakeChatCompletionsAPI
+from tests.fakes.chat_thread import ChatStandInThread
 from tests.fakes.messages_api import FakeMessagesAPI, Step, unreachable_base_url
 from tests.helpers.cli import run_cli, run_process, tree_digest
 from tests.helpers.plans import component_names, write_plan
 from tests.helpers.server_thread import StandInThread
 
 LOCAL_VARS = ("OPENAI_API_KEY", "CARDSMITH_PROVIDER", "CARDSMITH_OPENAI_BASE_URL", "ANTHROPIC_API_KEY")
-
-
-class ChatStandInThread(StandInThread):
-    """The chat-completions stand-in on its own thread and loop."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__()
-        self.api = FakeChatCompletionsAPI(**kwargs)
 
 
 @pytest.fixture
@@ -42,7 +35,7 @@ def anthropic(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
 @pytest.fixture
 def local() -> Iterator[FakeChatCompletionsAPI]:
     with ChatStandInThread(retry_after_s=0.05) as api:
-        yield api  # type: ignore[misc]
+        yield api
 
 
 def local_plan(folder: Path, server: FakeChatCompletionsAPI | str, n: int = 4, extra: str = "") -> Path:
@@ -133,12 +126,12 @@ def test_loading_503_is_retried_and_a_full_queue_halves_the_concurrency(
     tmp_path: Path, anthropic: FakeMessagesAPI
 ) -> None:
     with ChatStandInThread(loading_requests=1, max_open_streams_before_503=1, ttft_s=0.2) as local:
-        plan_path = local_plan(tmp_path, local, n=6, extra="concurrency: 4")  # type: ignore[arg-type]
+        plan_path = local_plan(tmp_path, local, n=6, extra="concurrency: 4")
         result = run_cli("generate", plan_path)
     assert result.code == 0, result.err
     assert "retrying 2/4 · server busy (503 unavailable_error): Loading model" in result.err
     assert "concurrency now 2 (server busy (503): 2 parallel requests)" in result.err
-    steps = [r.step for r in chat_records(local)]  # type: ignore[arg-type]
+    steps = [r.step for r in chat_records(local)]
     assert steps[0] == "loading" and "busy_503" in steps and steps.count("good") == 6
 
 
@@ -158,3 +151,19 @@ def test_models_and_estimate_for_a_local_plan(
     bad = run_cli("generate", plan_path, "--base-url", "localhost:11434")
     assert (bad.code, bad.err.strip()) == (
         2, "cardsmith: error: --base-url must be an http:// or https:// URL, not 'localhost:11434'")
+
+
+def test_the_openai_key_is_sent_but_never_printed_or_written(
+    tmp_path: Path, anthropic: FakeMessagesAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canary = "sk-local-CANARY-0f1e2d3c4b5a6978"
+    with ChatStandInThread(valid_keys={canary}) as local:
+        plan_path = local_plan(tmp_path / "plan", local, n=2)
+        local.script("Component 02", Step("http_400", message=f"rejected key {canary}"))
+        result = run_process("generate", plan_path, "--debug", env={"OPENAI_API_KEY": canary})
+    assert result.code == 1  # Component 02's request was rejected (400), with the key in its text
+    assert all(r.bearer for r in chat_records(local)) and len(chat_records(local)) == 2
+    assert "1/2 done" in result.err and "***" in result.err
+    assert canary not in result.out + result.err
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and not any(canary in p.read_text(encoding="utf-8", errors="replace") for p in written)

@@ -23,7 +23,7 @@ from typing import Callable, Mapping
 
 from app.apikey import MISSING_KEY_HELP, KeyLookup, lookup_key
 from app.core.plan_model import PlanSettings
-from app.engine.provider import Provider
+from app.engine.provider import Provider, model_lister
 from app.engine.roles import ROLE_DEFAULTS, Role, request_settings
 from app.engine.server_url import OLLAMA_BASE_URL, is_local_url
 from app.errors import KeyMissingError, UsageError
@@ -261,3 +261,20 @@ def preload(kind: ProviderKind = DEFAULT_KIND) -> None:
     for name in preload_modules(kind):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+
+
+async def server_models(
+    config: ProviderConfig, *, env: Mapping[str, str] | None = None
+) -> list[str] | None:
+    """The ids of the models ``config``'s server serves (``GET /v1/models``), for ``cardsmith
+    models`` and the window's Settings (await it on the event loop: the request is async and the
+    client is made in a thread). None for a kind without such a list (Anthropic: the model table
+    is its list). Raises ProviderError, e.g. ``unreachable`` with "no server at URL ..."."""
+    if not hasattr(provider_class(config.kind), "list_models"):
+        return None
+    provider = make_provider(config, env=env)
+    lister = model_lister(provider)
+    try:
+        return await lister.list_models() if lister is not None else None
+    finally:
+        await provider.aclose()

@@ -230,6 +230,9 @@ class Runner:
                 self._limit.release()
             if failure is None:
                 self._limit.on_success()
+                # Let the card that took the freed slot send its request before this one is
+                # linted and saved: on one event loop that work would otherwise delay it.
+                await asyncio.sleep(0)
                 await self._flush_changes()
                 return self._completed(card, text, end)
             terminal = await self._after_fault(card, failure, generation)

@@ -122,3 +122,19 @@ def test_the_plan_remembers_which_keys_it_sets() -> None:
     assert settings.provider == "openai-compatible"
     assert settings.given == {"title", "provider", "concurrency"}
     assert settings == PlanSettings(title="T", provider="openai-compatible", concurrency=2)
+
+
+async def test_server_models_for_the_settings_list() -> None:
+    from app.engine.provider import FaultKind, ProviderError
+    from app.engine.provider_config import server_models
+    from tests.fakes.chat_completions import DEFAULT_MODELS, FakeChatCompletionsAPI
+    from tests.fakes.messages_api import unreachable_base_url
+
+    async with FakeChatCompletionsAPI() as api:
+        config = resolve_provider_config(ProviderChoice(kind=LOCAL, base_url=api.v1_url), env={})
+        assert await server_models(config, env={}) == sorted(DEFAULT_MODELS)
+    assert await server_models(resolve_provider_config(env={}), env={}) is None  # Anthropic: the table
+    down = resolve_provider_config(ProviderChoice(kind=LOCAL, base_url=unreachable_base_url() + "/v1"), env={})
+    with pytest.raises(ProviderError) as error:
+        await server_models(down, env={})
+    assert error.value.kind is FaultKind.UNREACHABLE and error.value.message.startswith("no server at")
