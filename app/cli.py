@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any, Sequence, TextIO
 from app import __version__
 from app.core.targets import SITE_TARGETS
 from app.errors import CardsmithError, PlanError, UsageError
+from app.provider_cli import add_models_command, add_provider_options, cmd_models, provider_choice
 
 if TYPE_CHECKING:
     from app.core.plan import Plan
 
-SUBCOMMANDS = ("generate", "lint", "export", "estimate", "history", "draft")
+SUBCOMMANDS = ("generate", "lint", "export", "estimate", "history", "draft", "models")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -47,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="regenerate every card that is not locked, edited ones included")
     gen.add_argument("--concurrency", type=int, metavar="N", help="parallel requests, 1..16")
     gen.add_argument("--model", metavar="ID", help="model id (default: the plan's)")
-    gen.add_argument("--stall-timeout", type=float, default=60.0, metavar="SECONDS",
-                     help="retry a stream that sends nothing for this long (default 60)")
+    add_provider_options(gen)
+    gen.add_argument("--stall-timeout", type=float, metavar="SECONDS",
+                     help="retry a stream that sends nothing for this long (default 60; 300 for"
+                          " openai-compatible, whose first token waits for the model to load)")
     gen.add_argument("--max-attempts", type=int, default=4, metavar="N",
                      help="requests per card at most, retries included (default 4)")
     gen.add_argument("--repairs", type=int, default=1, metavar="N",
@@ -76,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--exact", action="store_true",
                      help="ask the API's free token-counting endpoint (needs a key; falls back to the"
                           " offline count for a provider that cannot count)")
+    add_provider_options(est)
     est.add_argument("--debug", action="store_true", help="show tracebacks")
 
     hist = sub.add_parser("history", help="the recorded versions of one card")
@@ -87,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     from app.draft_args import add_draft_parser
 
     add_draft_parser(sub)
+    add_models_command(sub)
     return parser
 
 
@@ -208,17 +213,20 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_estimate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from app.core.estimate import estimate_plan
 
+    from app.terminal import provider_config
+
     plan = load_checked_plan(args.plan, err)
+    config = provider_config(plan, provider_choice(args))
     exact_counts: dict[str, int] | None = None
     unavailable = ""
     if args.exact:
         from app.terminal import count_exact
 
-        exact_counts = count_exact(plan)
+        exact_counts = count_exact(plan, config)
         if exact_counts is None:
             unavailable = "this provider cannot count tokens"
     estimate = estimate_plan(args.plan, plan, exact_input_tokens=exact_counts,
-                             exact_unavailable=unavailable)
+                             exact_unavailable=unavailable, model=config.model, local=config.local)
     for line in estimate.lines():
         print(line, file=out)
     return EXIT_OK
@@ -234,7 +242,7 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1, not {args.max_attempts}")
     _check_range("--repairs", args.repairs, REPAIRS_RANGE)
-    if not args.stall_timeout > 0:
+    if args.stall_timeout is not None and not args.stall_timeout > 0:
         raise UsageError(f"--stall-timeout must be positive, not {args.stall_timeout}")
     plan = load_checked_plan(args.plan, err)
     return run_generate(args, plan, out, err)
@@ -268,4 +276,5 @@ _HANDLERS = {
     "estimate": _cmd_estimate,
     "history": _cmd_history,
     "draft": _cmd_draft,
+    "models": cmd_models,
 }

@@ -13,12 +13,14 @@ from app.core.states import CardState
 from app.engine import events as ev
 from app.engine.generate import CardSaved, GenerateOptions, Generation
 from app.engine.progress import RunProgress
-from app.engine.provider import FaultKind, Provider
+from app.engine.provider import FaultKind, Provider, is_local
 from app.engine.provider_config import (
     ProviderChoice,
     ProviderConfig,
+    ProviderKind,
     make_provider,
     preload,
+    provider_class,
     resolve_provider_config,
 )
 
@@ -28,9 +30,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 USAGE_STOPS = frozenset({FaultKind.AUTH, FaultKind.NOT_FOUND})
 
 
-def provider_config(plan: Plan, model: str | None = None) -> ProviderConfig:
-    """The command line's provider: ``--model``, then the plan's front matter, then the environment."""
-    return resolve_provider_config(ProviderChoice(model=model), plan=plan.settings)
+def provider_config(plan: Plan, choice: ProviderChoice | None = None) -> ProviderConfig:
+    """The command line's provider: ``--provider``, ``--base-url`` and ``--model`` (``choice``),
+    then the plan's front matter, then the environment."""
+    return resolve_provider_config(choice or ProviderChoice(), plan=plan.settings)
 
 
 def open_provider(config: ProviderConfig) -> Provider:
@@ -40,11 +43,13 @@ def open_provider(config: ProviderConfig) -> Provider:
     return provider
 
 
-def count_exact(plan: Plan) -> dict[str, int] | None:
+def count_exact(plan: Plan, config: ProviderConfig) -> dict[str, int] | None:
     """Exact input tokens per component from the provider; None when it cannot count them."""
     from app.engine.countcheck import count_input_tokens
 
-    provider = open_provider(provider_config(plan))
+    if not hasattr(provider_class(config.kind), "count_tokens"):
+        return None
+    provider = open_provider(config)
 
     async def run() -> dict[str, int] | None:
         try:
@@ -141,13 +146,15 @@ class _Reporter:
 
 
 def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO) -> int:
-    config = provider_config(plan, args.model)
+    from app.provider_cli import provider_choice
+
+    config = provider_config(plan, provider_choice(args))
     options = GenerateOptions(
         only=tuple(args.only),
         force=args.force,
-        concurrency=args.concurrency,
+        concurrency=args.concurrency or config.concurrency,
         model=config.model,
-        stall_timeout_s=args.stall_timeout,
+        stall_timeout_s=args.stall_timeout or config.stall_timeout_s,
         max_attempts=args.max_attempts,
         repairs=args.repairs,
     )
@@ -164,6 +171,11 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
     provider = open_provider(config)
     generation.provider = provider
     reporter.total = len(to_send)
+    reporter.progress.local = is_local(provider)
+    if config.kind is not ProviderKind.ANTHROPIC:
+        at_once = options.concurrency or plan.settings.concurrency
+        print(f"{len(to_send)} cards to {config.model} at {config.base_url}"
+              f" ({'local, ' if reporter.progress.local else ''}{at_once} at a time)", file=err)
     interrupted = False
 
     with reporter:

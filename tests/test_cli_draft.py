@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 
@@ -17,19 +17,12 @@ from app.engine.roles import ROLE_DEFAULTS, Role
 from tests.fakes.messages_api import FakeMessagesAPI, RequestRecord
 from tests.helpers.cli import REPO, run_cli, run_process
 from tests.helpers.plans import write_plan
-from tests.helpers.server_thread import StandInThread, serving_cli
+from tests.helpers.server_thread import KEY, StandInThread
 from tests.test_boundaries import BLOCK_QT
 
-KEY = "sk-ant-test-draft-0123456789"
 BRIEF = "# Auth service examples\n\nFor backend developers. Decided: argon2id, opaque session tokens.\n"
 MARKDOWN_MODEL = "claude-opus-4-1"
 """A drafting model without structured output in the model table: it is asked for plan Markdown."""
-
-
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with serving_cli(monkeypatch, KEY, mode="good") as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.core.plan import Plan
 from app.core.models import lookup, model_table
-from app.core.pricing import format_cost
+from app.core.pricing import LOCAL_COST_TEXT, format_cost
 from app.core.prompt import build_request
 from app.core.states import CardState, should_send
 from app.core.store import CardStore, card_state
@@ -42,6 +42,8 @@ class Estimate:
     output_price: float | None
     exact_unavailable: str = ""
     """Why exact counts were asked for but not given (the provider cannot count tokens)."""
+    local: bool = False
+    """The cards go to a local model server: no cost."""
 
     @property
     def to_send(self) -> tuple[CardEstimate, ...]:
@@ -63,6 +65,7 @@ class Estimate:
             f"{len(send)} of {len(self.cards)} cards would be sent to {self.model}",
             f"input tokens ({kind}): {inp:,}",
             f"output tokens: ~{typical * len(send):,} typical, at most {self.max_tokens * len(send):,}",
+            f"cost: {LOCAL_COST_TEXT} (a local model server)" if self.local else
             f"cost: ~{format_cost(self._cost(typical))} typical,"
             f" at most {format_cost(self._cost(self.max_tokens))}"
             f" (prices checked {self.price_checked})",
@@ -84,12 +87,16 @@ def estimate_plan(
     *,
     exact_input_tokens: dict[str, int] | None = None,
     exact_unavailable: str = "",
+    model: str | None = None,
+    local: bool = False,
 ) -> Estimate:
+    """``model``: the one the run would ask (the plan's by default); ``local``: a local server."""
+    model = model or plan.settings.model
     snapshot = CardStore(plan_path).load(plan)
-    info = lookup(plan.settings.model)
+    info = lookup(model)
     cards = []
     for component in plan.components:
-        request = build_request(plan, component)
+        request = build_request(plan, component, model=model)
         state = card_state(snapshot.card(component), request.sha256())
         if exact_input_tokens and component.name in exact_input_tokens:
             tokens, exact = exact_input_tokens[component.name], True
@@ -98,11 +105,12 @@ def estimate_plan(
             tokens, exact = approx_tokens(text, info.tokenizer_ratio if info else 1.0), False
         cards.append(CardEstimate(component.name, state, tokens, exact))
     return Estimate(
-        model=plan.settings.model,
+        model=model,
         max_tokens=plan.settings.max_tokens,
         cards=tuple(cards),
         price_checked=model_table().checked.isoformat(),
         input_price=info.input_per_mtok if info else None,
         output_price=info.output_per_mtok if info else None,
         exact_unavailable=exact_unavailable,
+        local=local,
     )

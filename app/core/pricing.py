@@ -61,6 +61,10 @@ def unknown_model_warning(model: str, table: ModelTable | None = None) -> str | 
             " its cost is shown as unknown")
 
 
+LOCAL_COST_TEXT = "local, no cost"
+"""What a run on a local model server costs, wherever a cost is shown (its cards store 0)."""
+
+
 def format_cost(cost: float | None) -> str:
     if cost is None:
         return "unknown"

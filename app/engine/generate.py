@@ -22,7 +22,7 @@ from app.core.prompt import CardRequest, build_repair_request, build_request
 from app.core.states import CardState, should_send
 from app.core.store import CardStore, StoredCard, StoreSnapshot, card_state
 from app.engine.events import Done, Event, RunTotals
-from app.engine.provider import Provider
+from app.engine.provider import Provider, is_local
 from app.engine.card_run import Job
 from app.engine.follow_ups import FollowUp
 from app.engine.roles import Role, request_settings
@@ -114,6 +114,11 @@ def utc_now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _no_cost(model: str, input_tokens: int, output_tokens: int) -> float:
+    """A local model server's price: its cards store cost 0 (docs/formats.md, the card file)."""
+    return 0.0
+
+
 EventSink = Callable[[GenerationEvent], Awaitable[None] | None]
 
 
@@ -169,8 +174,9 @@ class Generation:
                 await self._emit(event)
 
         follow_up = self._follow_up if self.options.repairs > 0 else None
+        cost_fn = _no_cost if is_local(self.provider) else cost_usd
         self._runner = Runner(
-            self.provider, jobs, run_options, forward, cost_fn=cost_usd, follow_up=follow_up
+            self.provider, jobs, run_options, forward, cost_fn=cost_fn, follow_up=follow_up
         )
         if self._cancel_requested:
             self._runner.cancel()

@@ -96,6 +96,8 @@ class RunProgress:
     concurrency: int | None = None
     stopped: str | None = None
     stopped_kind: FaultKind | None = None
+    local: bool = False
+    """The run goes to a local model server: its cost reads "local, no cost"."""
     clock: Callable[[], float] = time.monotonic
 
     def apply(self, event: object) -> CardProgress | None:
@@ -192,8 +194,10 @@ class RunProgress:
         return self.cards_s / elapsed if elapsed > 0 else 0.0
 
     def cost_text(self) -> str:
-        from app.core.pricing import format_cost
+        from app.core.pricing import LOCAL_COST_TEXT, format_cost
 
+        if self.local:
+            return LOCAL_COST_TEXT
         if not self.cost_complete:
             return "unknown" if self.cost_usd == 0 else f"{format_cost(self.cost_usd)} + unknown"
         return format_cost(self.cost_usd)

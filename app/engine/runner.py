@@ -40,6 +40,7 @@ from app.engine.events import (
 )
 from app.engine.follow_ups import FollowUpFn, FollowUps
 from app.engine.provider import (
+    CAPACITY_FAULTS,
     RUN_STOPPING_FAULTS,
     FaultKind,
     Provider,
@@ -229,6 +230,9 @@ class Runner:
                 self._limit.release()
             if failure is None:
                 self._limit.on_success()
+                # Let the card that took the freed slot send its request before this one is
+                # linted and saved: on one event loop that work would otherwise delay it.
+                await asyncio.sleep(0)
                 await self._flush_changes()
                 return self._completed(card, text, end)
             terminal = await self._after_fault(card, failure, generation)
@@ -270,8 +274,9 @@ class Runner:
         if error.kind in RUN_STOPPING_FAULTS:
             await self._stop_run(error)
             return NotRun(card.component, self._stop.reason if self._stop else reason)
-        if error.kind is FaultKind.RATE_LIMITED:
-            self._limit.on_rate_limited(generation)
+        cause = CAPACITY_FAULTS.get(error.kind)
+        if cause is not None:
+            self._limit.on_rate_limited(generation, cause)
             await self._flush_changes()
         if not self._policy.should_retry(error, card.attempts):
             return Failed(

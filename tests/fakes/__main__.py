@@ -1,6 +1,8 @@
 """Run the Messages API stand-in from a shell: ``python -m tests.fakes --port 8765 --mode good``.
 
 Point the app at it with ``ANTHROPIC_BASE_URL=<printed URL> ANTHROPIC_API_KEY=anything``.
+``--api openai`` serves the OpenAI chat-completions stand-in instead (a local model server):
+``cardsmith generate PLAN --provider openai-compatible --base-url <printed URL>``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,18 @@ import contextlib
 import sys
 
 from tests.fakes.drafts import STEPS as DRAFT_STEPS
+from tests.fakes.chat_completions import DEFAULT_MODELS, FakeChatCompletionsAPI
 from tests.fakes.messages_api import FakeMessagesAPI, Step
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tests.fakes", description=__doc__.splitlines()[0])
+    p.add_argument("--api", choices=("messages", "openai"), default="messages",
+                   help="Anthropic's Messages API, or OpenAI chat completions as Ollama serves them")
+    p.add_argument("--models", default=",".join(DEFAULT_MODELS),
+                   help="--api openai: the models served, comma-separated (others get a 404)")
+    p.add_argument("--loading", type=int, default=0,
+                   help="--api openai: answer the first N requests 503 Loading model")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument(
@@ -41,7 +50,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    api = FakeMessagesAPI(
+    extra = {}
+    if args.api == "openai":
+        extra = {"models": [m.strip() for m in args.models.split(",") if m.strip()], "loading_requests": args.loading}
+    api = (FakeChatCompletionsAPI if args.api == "openai" else FakeMessagesAPI)(
+        **extra,
         mode=Step(args.mode),
         ttft_s=args.ttft,
         tokens_per_s=args.tps,
@@ -54,7 +67,7 @@ async def _serve(args: argparse.Namespace) -> None:
     )
     api.drafts.mode = args.draft_mode
     base_url = await api.start(args.host, args.port)
-    print(base_url, flush=True)
+    print(base_url + ("/v1" if args.api == "openai" else ""), flush=True)
     try:
         await asyncio.Event().wait()
     finally:

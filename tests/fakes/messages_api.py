@@ -281,8 +281,7 @@ class FakeMessagesAPI:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application(client_max_size=16 * 1024 * 1024)
-        app.router.add_post("/v1/messages", self._handle_messages)
-        app.router.add_post("/v1/messages/count_tokens", self._handle_count_tokens)
+        self._add_api_routes(app)
         app.router.add_post("/_fake/pause", self._handle_pause)
         app.router.add_post("/_fake/resume", self._handle_resume)
         app.router.add_get("/_fake/records", self._handle_records)
@@ -300,6 +299,11 @@ class FakeMessagesAPI:
         self._t0 = time.monotonic()
         self._closing.clear()
         return self.base_url
+
+    def _add_api_routes(self, app: web.Application) -> None:
+        """The API's own routes (a stand-in for another API serves its own here)."""
+        app.router.add_post("/v1/messages", self._handle_messages)
+        app.router.add_post("/v1/messages/count_tokens", self._handle_count_tokens)
 
     async def stop(self) -> None:
         self._closing.set()

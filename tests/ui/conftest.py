@@ -78,17 +78,22 @@ STAND_IN_KEY = "sk-ant-window-test-key"
 
 
 @pytest.fixture
-def stand_in(run_task: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
-    """``stand_in(**kwargs)``: a started local Messages API stand-in (``FakeMessagesAPI(**kwargs)``),
-    stopped after the test."""
+def stand_in(run_task: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """``stand_in(api_key=None, **kwargs)``: tests/conftest.py's fixture for the window's tests — a
+    started local Messages API stand-in (``FakeMessagesAPI(**kwargs)``) serving on the window's own
+    (qasync) loop, stopped after the test. ANTHROPIC_BASE_URL points at it; with ``api_key``,
+    ANTHROPIC_API_KEY holds that key (so the root ``api`` fixture works here too)."""
     from tests.fakes.messages_api import FakeMessagesAPI
 
     started: list[FakeMessagesAPI] = []
 
-    def make(**kwargs: Any) -> FakeMessagesAPI:
+    def make(*, api_key: str | None = None, **kwargs: Any) -> FakeMessagesAPI:
         api = FakeMessagesAPI(**kwargs)
         run_task(api.start())
         started.append(api)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
+        if api_key is not None:
+            monkeypatch.setenv("ANTHROPIC_API_KEY", api_key)
         return api
 
     yield make

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import ssl
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,13 +21,15 @@ from app.engine.providers.http_faults import (
     TRANSPORT_FAILURES,
     class_names,
     connect_failed,
+    connect_reason,
     error_field,
-    exception_chain,
     is_spend_limit,
     most_specific_text,
     request_origin,
     retry_after_seconds,
+    status_fault,
 )
+from app.engine.providers.secret import Secret as _Secret
 from app.engine.providers.sse import json_or_text, server_sent_events
 
 if TYPE_CHECKING:
@@ -50,23 +50,6 @@ SDK_FIRST_REQUEST_MODULES = (
 """What the SDK's HTTP stack imports only when it sends its first request: on the event loop, in
 the middle of the first streams. Best effort (another SDK version may not have them); an import
 is all it is, nothing of theirs is touched."""
-
-
-class _Secret:
-    """Holds the API key so that neither repr() nor str() of its holder can show it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str | None) -> None:
-        self._value = value
-
-    def get(self) -> str | None:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "'***'" if self._value else "None"
-
-    __str__ = __repr__
 
 
 class AnthropicProvider:
@@ -299,18 +282,10 @@ class AnthropicProvider:
         if status == 429:
             if is_spend_limit(body, detail, retry_after):
                 return self._error(FaultKind.SPEND_LIMIT, text("spend limit reached"), **kw)
-            return self._error(FaultKind.RATE_LIMITED, text("rate limited"), **kw)
-        if status == 408:
-            return self._error(FaultKind.TIMEOUT, text("request timed out"), **kw)
-        if status == 409:
-            return self._error(FaultKind.CONFLICT, text("conflict"), **kw)
         if status == 529 or etype == "overloaded_error":
             return self._error(FaultKind.OVERLOADED, text("API overloaded"), **kw)
-        if status >= 500:
-            return self._error(FaultKind.SERVER_ERROR, text("server error"), **kw)
-        if status in (400, 413, 422):
-            return self._error(FaultKind.BAD_REQUEST, text("request rejected"), **kw)
-        return self._error(FaultKind.OTHER, text("unexpected answer"), **kw)
+        kind, what = status_fault(status)
+        return self._error(kind, text(what), **kw)
 
     def _mid_stream_error(
         self, body: Any, request_id: str | None, *, retry_after_s: float | None = None
@@ -330,16 +305,7 @@ class AnthropicProvider:
         )
 
     def _connect_reason(self, exc: BaseException) -> str:
-        for e in exception_chain(exc):
-            if type(e).__name__ == "ConnectTimeout":
-                return f"no connection within {self._connect_timeout_s:g} s"
-            if isinstance(e, ConnectionRefusedError):
-                return "connection refused"
-            if isinstance(e, socket.gaierror):
-                return "host name not found"
-            if isinstance(e, ssl.SSLError):
-                return f"TLS handshake failed ({e.reason or e})"
-        return most_specific_text(exc)
+        return connect_reason(exc, self._connect_timeout_s)
 
 
 def _params(request: CardRequest) -> dict[str, Any]:
