@@ -11,7 +11,8 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:
     # Chromium refuses to start as root with its sandbox on (silently, under pytest).
     os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
-for _var in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"):
+for _var in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "OPENAI_API_KEY",
+             "CARDSMITH_PROVIDER", "CARDSMITH_OPENAI_BASE_URL"):
     os.environ.pop(_var, None)
 
 from collections.abc import Iterator  # noqa: E402
