@@ -24,6 +24,7 @@ from app.core.fsutil import atomic_write
 from app.core.lint import lint_card
 from app.core.plan import Component, Plan
 from app.core.render import render_card, render_document
+from app.core.review import review_json, review_status
 from app.core.slug import is_safe_slug, slugify, unique_slug
 from app.core.store import StoredCard, StoreSnapshot
 from app.errors import ExportError
@@ -167,6 +168,7 @@ def _bundle_json(plan: Plan, entries: list[_Entry], files: dict[str, bytes]) -> 
                 "edited": entry.card.edited,
                 "locked": meta.locked,
                 "findings": [f.to_dict() for f in _findings(plan, entry)],
+                "review": review_json(meta.review, review_status(meta.review, entry.card.body)),
             }
         )
     known_costs = [e.card.meta.cost_usd for e in entries if e.card.meta.cost_usd is not None]

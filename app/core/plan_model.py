@@ -33,6 +33,8 @@ class PlanSettings:
     column_px: int = 400
     concurrency: int = 4
     max_tokens: int = 1024
+    review_model: str | None = None
+    """The reviewer's model; None: the review role's default (``app.engine.roles``)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from app.core.ranges import PLAN_INT_RANGES
 _FRONT_MATTER_OPEN = "---"
 _FRONT_MATTER_CLOSE = ("---", "...")
 
-_TEXT_KEYS = ("language", "model")
+_TEXT_KEYS = ("language", "model", "review_model")
 _KNOWN_KEYS = ("title", *_TEXT_KEYS, *PLAN_INT_RANGES)
 
 # libyaml is fast on megabyte lines and caps nesting depth itself; the pure-Python loader turns
