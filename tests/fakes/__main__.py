@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
         "--max-open-streams", type=int, default=None, help="answer 429 above this many open streams"
     )
     p.add_argument("--retry-after", type=float, default=1.0, help="retry-after of 429 answers, in seconds")
+    p.add_argument("--review-mode", default="pass", choices=("pass", "revise", "fail", "malformed"),
+                   help="what review requests get (tests/fakes/review_api.py)")
+    p.add_argument("--review-revise", action="append", default=[], metavar="NAME",
+                   help="this component's review is revise, with a note on a code line (repeatable)")
     return p
 
 
@@ -49,6 +53,8 @@ async def _serve(args: argparse.Namespace) -> None:
         retry_after_s=args.retry_after,
         fault_rate=args.fault_rate,
     )
+    api.reviews.mode = args.review_mode
+    api.reviews.revise(*args.review_revise)
     base_url = await api.start(args.host, args.port)
     print(base_url, flush=True)
     try:
