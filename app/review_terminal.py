@@ -32,6 +32,12 @@ class ReviewReporter(Reporter):
         self.failed: dict[str, str] = {}
         self.not_fixed: dict[str, str] = {}
 
+    def __enter__(self) -> ReviewReporter:
+        # `review --fix` draws a second live display after the first: its rows start afresh.
+        self._tasks.clear()
+        super().__enter__()
+        return self
+
     def on_event(self, event: object) -> None:
         super().on_event(event)
         if isinstance(event, FixSkipped):
