@@ -201,3 +201,41 @@ def test_exit_codes_for_usage_plan_errors_missing_key_and_a_refused_key(
     assert refused.code == 2 and "API key refused" in refused.err
     assert all(parse_card(c.path.read_text(encoding="utf-8"))[0].review is None for c in cards_of(plan).values())
 
+
+
+def test_the_plans_review_model_is_used_and_a_model_without_structured_output_answers_by_tool(
+    api: FakeMessagesAPI, tmp_path: Path
+) -> None:
+    plan = write_plan(tmp_path / "docs", 2, extra_front_matter="review_model: claude-sonnet-4")
+    assert run_cli("generate", plan).code == 0
+    api.records.clear()
+    assert run_cli("review", plan).code == 0
+    assert {(r.model, r.structured, r.status) for r in api.reviews.records()} == {
+        ("claude-sonnet-4", "tool_forced", 200)
+    }
+    assert all(c.meta.review and c.meta.review.model == "claude-sonnet-4" for c in cards_of(plan).values())
+    api.records.clear()
+    assert run_cli("review", plan, "--force", "--model", "my-own-reviewer").code == 0
+    assert {(r.model, r.structured) for r in api.reviews.records()} == {("my-own-reviewer", "tool")}
+
+
+def test_export_reviewed_only_leaves_out_what_did_not_pass_and_bundle_json_says_why(
+    api: FakeMessagesAPI, tmp_path: Path
+) -> None:
+    plan = generated(api, tmp_path, 4)
+    api.reviews.revise("Component 02")
+    run_cli("review", plan, "--only", "Component 01", "--only", "Component 02", "--only", "Component 03")
+    edit_in_another_editor(cards_of(plan)["Component 03"], "\nEdited.\n")
+    everything = run_cli("export", plan, "--out", tmp_path / "all")
+    assert everything.code == 0, everything.err
+    bundle = json.loads((tmp_path / "all" / "bundle.json").read_text(encoding="utf-8"))
+    statuses = {c["component"]: c["review"]["status"] for c in bundle["cards"]}
+    assert statuses == {"Component 01": "pass", "Component 02": "revise", "Component 03": "stale",
+                        "Component 04": "none"}
+    assert bundle["cards"][1]["review"]["notes"][0]["severity"] == "error"
+    passed = run_cli("export", plan, "--out", tmp_path / "passed", "--reviewed-only")
+    assert passed.code == 0, passed.err
+    assert "left out 3 cards whose current review is not a pass" in passed.err
+    kept = json.loads((tmp_path / "passed" / "bundle.json").read_text(encoding="utf-8"))
+    assert [c["component"] for c in kept["cards"]] == ["Component 01"]
+    assert sorted(p.name for p in (tmp_path / "passed").glob("*.md")) == ["component-01.md", "index.md"]
