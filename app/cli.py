@@ -1,4 +1,5 @@
-"""The command line: lint, export, estimate, generate, history and draft, over the core and engine of the window."""
+"""The command line: generate, review, draft, lint, export, estimate, history and models, over the
+core and engine of the window."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from app.provider_cli import add_models_command, add_provider_options, cmd_model
 if TYPE_CHECKING:
     from app.core.plan import Plan
 
-SUBCOMMANDS = ("generate", "lint", "export", "estimate", "history", "draft", "models")
+SUBCOMMANDS = ("generate", "review", "lint", "export", "estimate", "history", "draft", "models")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -56,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="requests per card at most, retries included (default 4)")
     gen.add_argument("--repairs", type=int, default=1, metavar="N",
                      help="follow-up requests per card that breaks the contract (default 1, 0 = off)")
+    gen.add_argument("--review", action="store_true",
+                     help="review each card as soon as it is written (the reviewer model)")
+    gen.add_argument("--review-model", metavar="ID", help="reviewer model id with --review")
     gen.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_review_parser(sub)
 
     lint = sub.add_parser("lint", help="plan errors and card-contract findings")
     lint.add_argument("plan", type=Path, metavar="PLAN")
@@ -72,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="card files without their YAML front matter (folder, zip)")
     exp.add_argument("--write-config", action="store_true",
                      help="mkdocs: also write mkdocs.yml beside DIR, with DIR as the docs folder")
+    exp.add_argument("--reviewed-only", action="store_true",
+                     help="leave out every card whose current review is not a pass")
     exp.add_argument("--debug", action="store_true", help="show tracebacks")
 
     est = sub.add_parser("estimate", help="tokens and cost before generating")
@@ -93,6 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
     add_draft_parser(sub)
     add_models_command(sub)
     return parser
+
+
+def _add_review_parser(sub: Any) -> None:
+    rev = sub.add_parser("review", help="a stronger model checks each card that has no current review")
+    rev.add_argument("plan", type=Path, metavar="PLAN")
+    rev.add_argument("--only", action="append", default=[], metavar="NAME",
+                     help="only this component (repeatable)")
+    rev.add_argument("--force", action="store_true", help="review cards whose review is current too")
+    rev.add_argument("--fix", action="store_true",
+                     help="send revise/fail cards back to the execution model with the notes, then"
+                          " review them again (locked and edited cards are only listed)")
+    rev.add_argument("--model", metavar="ID",
+                     help="reviewer model id (default: the plan's review_model, else claude-sonnet-5-5)")
+    rev.add_argument("--concurrency", type=int, metavar="N", help="parallel requests, 1..16")
+    rev.add_argument("--stall-timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="retry a stream that sends nothing for this long (default 60)")
+    rev.add_argument("--max-attempts", type=int, default=4, metavar="N",
+                     help="requests per card at most, retries included (default 4)")
+    rev.add_argument("--json", action="store_true", help="the report as JSON on stdout")
+    rev.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
@@ -189,11 +216,17 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     snapshot = store.load(plan)
     for problem in snapshot.problems:
         print(f"warning: {problem}", file=err)
+    missing = len(plan.components) - len(snapshot.cards)
+    if args.reviewed_only:
+        from app.core.review import only_passed
+
+        snapshot, left_out = only_passed(snapshot)
+        noun = "card" if left_out == 1 else "cards"
+        print(f"left out {left_out} {noun} whose current review is not a pass (--reviewed-only)", file=err)
     if not snapshot.cards:
         raise UsageError(f"no cards to export: {store.folder} holds none for this plan")
     result = export_bundle(plan, snapshot, args.out, fmt=fmt, front_matter=not args.no_front_matter,
                            write_config=args.write_config)
-    missing = len(plan.components) - len(snapshot.cards)
     note = f" ({missing} components have no card yet)" if missing else ""
     print(f"exported {len(snapshot.cards)} cards to {result.out_dir} as {fmt}{note}: "
           f"{len(result.written)} written, {len(result.unchanged)} unchanged, "
@@ -235,17 +268,33 @@ def _cmd_estimate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from app.terminal import run_generate
 
+    _check_run_options(args)
+    plan = load_checked_plan(args.plan, err)
+    return run_generate(args, plan, out, err)
+
+
+def _check_run_options(args: argparse.Namespace) -> None:
     from app.core.ranges import CONCURRENCY_RANGE, REPAIRS_RANGE
 
     if args.concurrency is not None:
         _check_range("--concurrency", args.concurrency, CONCURRENCY_RANGE)
     if args.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1, not {args.max_attempts}")
-    _check_range("--repairs", args.repairs, REPAIRS_RANGE)
+    if getattr(args, "repairs", None) is not None:
+        _check_range("--repairs", args.repairs, REPAIRS_RANGE)
     if args.stall_timeout is not None and not args.stall_timeout > 0:
         raise UsageError(f"--stall-timeout must be positive, not {args.stall_timeout}")
+
+
+def _cmd_review(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from app.review_terminal import run_review
+
+    _check_run_options(args)
     plan = load_checked_plan(args.plan, err)
-    return run_generate(args, plan, out, err)
+    report, code = run_review(args, plan, err)
+    if report is not None:
+        _print_report(report, args.json, out)
+    return code
 
 
 def _check_range(option: str, value: int, bounds: tuple[int, int]) -> None:
@@ -271,6 +320,7 @@ def _cmd_draft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 _HANDLERS = {
     "generate": _cmd_generate,
+    "review": _cmd_review,
     "lint": _cmd_lint,
     "export": _cmd_export,
     "estimate": _cmd_estimate,

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import signal
 from collections import Counter
-from typing import TextIO
+from typing import TYPE_CHECKING, Awaitable, TextIO
 
 from app.core.plan import Plan
 from app.core.states import CardState
@@ -23,6 +23,9 @@ from app.engine.provider_config import (
     provider_class,
     resolve_provider_config,
 )
+
+if TYPE_CHECKING:
+    from app.engine.review_pipeline import ReviewPipeline
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # A refused key and an unknown model are the user's to fix before anything can be sent (exit 2);
@@ -145,6 +148,10 @@ class _Reporter:
         self.console.print(text, markup=False)
 
 
+Reporter = _Reporter
+"""The review command draws its progress with it too (``app/review_terminal.py``)."""
+
+
 def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO) -> int:
     from app.provider_cli import provider_choice
 
@@ -158,9 +165,14 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
         max_attempts=args.max_attempts,
         repairs=args.repairs,
     )
-    reporter = _Reporter(err)
-    generation = Generation(args.plan, plan, provider=None, options=options,
-                            on_event=reporter.on_event)
+    reviewing = bool(getattr(args, "review", False))
+    reporter = _review_reporter(err) if reviewing else _Reporter(err)
+    pipeline = None  # generate --review: each written card is reviewed at once (review_terminal.py)
+
+    def forward(event: object) -> None | Awaitable[None]:
+        return pipeline.on_writer_event(event) if pipeline is not None else reporter.on_event(event)
+
+    generation = Generation(args.plan, plan, provider=None, options=options, on_event=forward)
     planned = generation.prepare()
     to_send = [p for p in planned if p.send]
     if not to_send:
@@ -170,6 +182,8 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
         return EXIT_OK
     provider = open_provider(config)
     generation.provider = provider
+    if reviewing:
+        pipeline = _review_pipeline(args, plan, reporter)
     reporter.total = len(to_send)
     reporter.progress.local = is_local(provider)
     if config.kind is not ProviderKind.ANTHROPIC:
@@ -186,20 +200,42 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
             def on_sigint() -> None:
                 nonlocal interrupted
                 interrupted = True
-                generation.cancel()
+                (pipeline or generation).cancel()
 
             try:
                 loop.add_signal_handler(signal.SIGINT, on_sigint)
             except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
                 pass
             try:
-                return await generation.run()
+                return await (pipeline.run(generation) if pipeline else generation.run())
             finally:
                 await provider.aclose()
+                if pipeline is not None:
+                    await pipeline.reviewer.provider.aclose()
 
         totals = asyncio.run(main())
 
-    return _summarize(totals, reporter, interrupted, err)
+    code = _summarize(totals, reporter, interrupted, err)
+    if pipeline is None or interrupted:
+        return code
+    from app.review_terminal import review_exit
+
+    return review_exit(code, reporter, pipeline, err)
+
+
+def _review_reporter(err: TextIO) -> _Reporter:
+    from app.review_terminal import ReviewReporter
+
+    return ReviewReporter(err)
+
+
+def _review_pipeline(args: argparse.Namespace, plan: Plan, reporter: _Reporter) -> "ReviewPipeline":
+    """The reviewer behind ``generate --review`` (its key read now, like the generation's)."""
+    from app.engine.review_pipeline import ReviewPipeline
+    from app.review_terminal import review_options, reviewer_for
+
+    options = review_options(args, plan, args.review_model)
+    return ReviewPipeline(reviewer_for(args, plan, options, reporter.on_event), reporter.on_event)
 
 
 def _summarize(totals: ev.RunTotals, reporter: _Reporter, interrupted: bool, err: TextIO) -> int:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from app.core.card import Finding
 from app.core.lint import lint_card
 from app.core.plan import Component, Plan
+from app.core.review import review_json, review_status
 from app.core.slug import is_safe_slug, slugify, unique_slug
 from app.core.store import StoredCard, StoreSnapshot
 
@@ -95,6 +96,7 @@ def bundle_json(plan: Plan, entries: list[BundleEntry], files: dict[str, bytes])
                 "edited": entry.card.edited,
                 "locked": meta.locked,
                 "findings": [f.to_dict() for f in _findings(plan, entry)],
+                "review": review_json(meta.review, review_status(meta.review, entry.card.body)),
             }
         )
     known_costs = [e.card.meta.cost_usd for e in entries if e.card.meta.cost_usd is not None]

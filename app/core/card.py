@@ -7,11 +7,14 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 
 from app.errors import StoreError
+
+if TYPE_CHECKING:
+    from app.core.review import CardReview
 
 CardStatus = Literal["done"]
 Severity = Literal["error", "warning"]
@@ -81,6 +84,8 @@ class CardMeta:
     """ISO 8601 UTC, e.g. 2026-11-25T18:00:00Z."""
     locked: bool = False
     findings: tuple[Finding, ...] = field(default=())
+    review: CardReview | None = None
+    """The reviewer's verdict (``app/core/review.py``); None writes no ``review:`` key at all."""
 
 
 def normalize_line_endings(text: str) -> str:
@@ -117,6 +122,10 @@ def meta_to_dict(meta: CardMeta) -> dict[str, Any]:
             value = float(value)
         elif f.name == "findings":
             value = [finding.to_dict() for finding in value]
+        elif f.name == "review":
+            if value is None:
+                continue  # a card never reviewed keeps the bytes it always had
+            value = value.to_dict()
         data[f.name] = value
     return data
 
@@ -254,6 +263,7 @@ def meta_from_dict(data: dict[str, Any]) -> CardMeta:
         generated_at=_timestamp(data),
         locked=_flag(data, "locked"),
         findings=_findings(data),
+        review=_review(data),
     )
 
 
@@ -303,7 +313,11 @@ def _flag(data: dict[str, Any], key: str) -> bool:
 
 
 def _timestamp(data: dict[str, Any]) -> str:
-    value = data.get("generated_at", "")
+    return timestamp_text(data.get("generated_at", ""), "card 'generated_at'")
+
+
+def timestamp_text(value: object, what: str) -> str:
+    """A front matter time as ISO 8601 UTC text; ``what`` names the key in the error."""
     if value is None:
         return ""
     # An unquoted timestamp typed by hand loads as a datetime; keep it as the text it was.
@@ -314,8 +328,18 @@ def _timestamp(data: dict[str, Any]) -> str:
     if isinstance(value, _dt.date):
         return value.isoformat()
     if not isinstance(value, str):
-        raise StoreError(f"card 'generated_at' must be an ISO 8601 text, not {value!r}")
+        raise StoreError(f"{what} must be an ISO 8601 text, not {value!r}")
     return value
+
+
+def _review(data: dict[str, Any]) -> CardReview | None:
+    value = data.get("review")
+    if value is None:
+        return None
+    # Imported here: the review module builds on this one (hashes, severities).
+    from app.core.review import CardReview
+
+    return CardReview.from_dict(value)
 
 
 def _findings(data: dict[str, Any]) -> tuple[Finding, ...]:

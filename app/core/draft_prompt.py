@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Iterable
 
+from app.core.answer_format import AnswerFormat, AnswerVia
 from app.core.contract import CardContract
 from app.core.draft_plan import DraftError, draft_schema
 from app.core.estimate import approx_tokens
@@ -107,9 +108,12 @@ def build_draft_request(
     user = f"<brief>\n{brief.strip()}\n</brief>"
     if additions:
         user += f"\n\n<plan>\n{existing_plan.rstrip()}\n</plan>"  # type: ignore[union-attr]
-    schema = json.dumps(draft_schema(additions=additions), separators=(",", ":")) if structured else None
+    shape = None
+    if structured:
+        schema = json.dumps(draft_schema(additions=additions), separators=(",", ":"))
+        shape = AnswerFormat(schema, AnswerVia.FORMAT, tool_name="draft_plan")
     return CardRequest(component=DRAFT_JOB, model=model, system=system, messages=(("user", user),),
-                       max_tokens=max_tokens, output_schema=schema)
+                       max_tokens=max_tokens, answer_format=shape)
 
 
 def build_fix_request(request: CardRequest, answer: str, errors: Iterable[DraftError]) -> CardRequest:
@@ -158,7 +162,8 @@ class DraftEstimate:
 def estimate_draft(request: CardRequest, *, components: int | None = None) -> DraftEstimate:
     """Offline: the request's input, and a typical and a largest answer, at the model's prices."""
     info = lookup(request.model)
-    text = request.system + "".join(content for _, content in request.messages) + (request.output_schema or "")
+    schema = request.answer_format.schema_json if request.answer_format else ""
+    text = request.system + "".join(content for _, content in request.messages) + schema
     input_tokens = approx_tokens(text, info.tokenizer_ratio if info else 1.0)
     count = components if components is not None else sum(COMPONENTS_WHEN_UNSAID) // 2
     thinking = THINKING_ALLOWANCE if info is not None and info.thinking is Thinking.ADAPTIVE else 0
@@ -169,7 +174,7 @@ def estimate_draft(request: CardRequest, *, components: int | None = None) -> Dr
 
     return DraftEstimate(
         model=request.model,
-        structured=request.output_schema is not None,
+        structured=request.answer_format is not None,
         input_tokens=input_tokens,
         typical_output=typical,
         max_output=request.max_tokens,

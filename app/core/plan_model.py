@@ -47,6 +47,8 @@ class PlanSettings:
     given: frozenset[str] = field(default=frozenset(), compare=False)
     """The front matter keys the plan sets; every other value is a default (a local provider
     picks its own model and concurrency where the plan names none)."""
+    review_model: str | None = None
+    """The reviewer's model; None: the review role's default (``app.engine.roles``)."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from app.core.targets import SITE_TARGETS
 _FRONT_MATTER_OPEN = "---"
 _FRONT_MATTER_CLOSE = ("---", "...")
 
-_TEXT_KEYS = ("language", "model", "draft_model")
+_TEXT_KEYS = ("language", "model", "draft_model", "review_model")
 _PROVIDER_KEYS = ("provider", "base_url")
 _KNOWN_KEYS = ("title", *_TEXT_KEYS, *PLAN_INT_RANGES, "target", *_PROVIDER_KEYS)
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Iterable
 
+from app.core.answer_format import AnswerFormat
 from app.core.card import Finding
 from app.core.contract import LANGUAGE_ALIASES, WHY_HEADING, CardContract, canonical_language
 from app.core.plan import Component, Plan
@@ -46,12 +47,12 @@ class CardRequest:
     messages: tuple[tuple[str, str], ...]
     """(role, content) pairs; roles are "user" and "assistant"."""
     max_tokens: int
-    output_schema: str | None = None
-    """A JSON schema (as JSON text) the answer's text must follow, for a model that supports
-    structured output; None: free text. Only a draft sets it, and nothing keys a draft by its
-    hash, so ``sha256`` (a card's staleness) leaves it out."""
+    answer_format: AnswerFormat | None = None
+    """A JSON shape the answer must take (a review's verdict); None: free text (a card)."""
 
     def sha256(self) -> str:
+        shape = {"answer_format": [self.answer_format.via.value, self.answer_format.schema_json]} \
+            if self.answer_format is not None else {}
         canonical = json.dumps(
             {
                 "v": PROMPT_VERSION,
@@ -59,6 +60,7 @@ class CardRequest:
                 "system": self.system,
                 "messages": [list(m) for m in self.messages],
                 "max_tokens": self.max_tokens,
+                **shape,
             },
             ensure_ascii=False,
             sort_keys=True,

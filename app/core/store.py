@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.card import CardMeta, body_sha256, normalize_body, parse_card, serialize_card
 from app.core.fsutil import atomic_write, is_tmp_leftover, remove_tmp_leftovers
@@ -12,6 +13,9 @@ from app.core.plan import Component, Plan
 from app.core.slug import slugify, unique_slug
 from app.core.states import CardState
 from app.errors import StoreError
+
+if TYPE_CHECKING:
+    from app.core.review import CardReview
 
 CARD_SUFFIX = ".md"
 CARDS_SUFFIX = ".cards"
@@ -142,6 +146,17 @@ class CardStore:
     def set_locked(self, card: StoredCard, locked: bool) -> StoredCard:
         """Lock (approve) or unlock a card, keeping its body and hashes."""
         return self._rewrite(card, replace(card.meta, locked=locked), card.body)
+
+    def set_review(self, card: StoredCard, review: CardReview | None) -> StoredCard:
+        """Store (or clear) the card's review, keeping its body and everything else."""
+        return self._rewrite(card, replace(card.meta, review=review), card.body)
+
+    def read(self, path: Path) -> StoredCard:
+        """The card file at ``path`` as it is on disk now; ``StoreError`` (one line) if unreadable."""
+        try:
+            return _read_card(self._confined(path))
+        except StoreError as exc:
+            raise StoreError(f"{self._label(path)}: {exc.message}") from exc
 
     def save_body(self, card: StoredCard, body: str) -> StoredCard:
         """Store the writer's edit; body_sha256 stays as generated so the card shows as edited."""

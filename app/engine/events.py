@@ -95,6 +95,8 @@ class Done:
     answers: tuple[str, ...] = ()
     """Every complete answer in order, the first one and then each repair's; empty when the card
     needed no repair (``text`` is then the only answer). ``text`` is the last one."""
+    follow_up_cost_usd: float | None = 0.0
+    """The part of ``cost_usd`` the follow-ups (repairs) cost; None when unknown."""
 
 
 @dataclass(frozen=True)

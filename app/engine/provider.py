@@ -116,6 +116,9 @@ class StreamEnd:
     input_tokens: int
     output_tokens: int
     model: str
+    tool_input: str | None = None
+    """The JSON input of the model's call to the request's answer tool (``AnswerVia.TOOL``), which
+    is then the answer; None when it made no such call."""
 
 
 StreamChunk = TextDelta | ThinkingDelta | StreamEnd

@@ -163,27 +163,21 @@ class Runner:
         self._started = True
         self._loop = asyncio.get_running_loop()
         started_at = self._clock()
-        tasks: list[asyncio.Task[None]] = []
         outer_cancel = False
         try:
             for card in self._cards:
                 await self._emit(Queued(card.component))
             if not self._halted:
                 for card in self._cards:
-                    card.task = asyncio.create_task(
-                        self._run_card(card), name=f"cardsmith card {card.component}"
-                    )
-                    tasks.append(card.task)
-            if tasks:
-                await asyncio.wait(tasks)
+                    self._start_card(card)
+            await self._wait_for_cards()
         except asyncio.CancelledError:
             # Whoever owns run() cancelled it: behave like cancel(), report, then re-raise.
             outer_cancel = True
             self._cancel_requested = True
             self._interrupt_all()
-            if tasks:
-                await asyncio.wait(tasks)
-        for task in tasks:
+            await self._settle_tasks()
+        for task in self._tasks():
             if not task.cancelled() and task.exception() is not None:
                 log.error("a card task crashed", exc_info=task.exception())
         # Tasks cancelled before their first step never ran their handlers: settle them here.
@@ -195,6 +189,23 @@ class Runner:
         if outer_cancel:
             raise asyncio.CancelledError()
         return totals
+
+    def _start_card(self, card: CardRun) -> None:
+        card.task = asyncio.create_task(self._run_card(card), name=f"cardsmith card {card.component}")
+
+    def _tasks(self) -> list[asyncio.Task[None]]:
+        return [card.task for card in self._cards if card.task is not None]
+
+    async def _settle_tasks(self) -> None:
+        """Wait until every card task started so far has ended."""
+        tasks = self._tasks()
+        if tasks:
+            await asyncio.wait(tasks)
+
+    async def _wait_for_cards(self) -> None:
+        """Until every card has ended; a run that takes cards while it runs
+        (``app.engine.pipeline``) also waits until it is told that no more will come."""
+        await self._settle_tasks()
 
     # -- one card -------------------------------------------------------------------------------
 

@@ -154,7 +154,8 @@ class GenerationPanel(QWidget):
         if state is CardState.FAILED:
             bar = BAR_MAX  # a full red bar reads "failed" at a glance, however far it had got
         failed_before, rows = self.model.count(CardState.FAILED), self.model.rowCount()
-        self.model.update(card.name, state, card.label(), bar)
+        verdict = card.review.status if card.review is not None else None
+        self.model.update(card.name, state, card.label(), bar, verdict)
         if self.model.rowCount() != rows:
             self._fit_rows()
         if (self.model.count(CardState.FAILED) > 0) != (failed_before > 0):

@@ -191,16 +191,16 @@ def test_every_object_of_the_schema_forbids_other_properties() -> None:
 def test_the_request_asks_for_json_or_markdown_and_the_fix_lists_the_errors() -> None:
     structured = build_draft_request("Brief.", model="m", max_tokens=100, structured=True, components=6,
                                      language="go")
-    assert structured.output_schema is not None and json.loads(structured.output_schema)["type"] == "object"
+    assert structured.answer_format is not None and structured.answer_format.schema["type"] == "object"
     assert "Write exactly 6 components." in structured.system and "Code language: go" in structured.system
     markdown = build_draft_request("Brief.", model="m", max_tokens=100, structured=False,
                                    existing_plan="## A\nb")
-    assert markdown.output_schema is None and "## <Component name>" in markdown.system
+    assert markdown.answer_format is None and "## <Component name>" in markdown.system
     assert "<plan>\n## A\nb\n</plan>" in markdown.messages[0][1]
     reading = read_answer("nope", structured=True)
     fix = build_fix_request(structured, "nope", reading.errors)
     assert [role for role, _ in fix.messages] == ["user", "assistant", "user"]
-    assert f"- {reading.errors[0]}" in fix.messages[-1][1] and fix.output_schema == structured.output_schema
+    assert f"- {reading.errors[0]}" in fix.messages[-1][1] and fix.answer_format == structured.answer_format
 
 
 def test_the_estimate_prices_the_drafting_model() -> None:

@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-after", type=float, default=1.0, help="retry-after of 429 answers, in seconds")
     p.add_argument("--draft-mode", default="plan", choices=DRAFT_STEPS,
                    help="what draft requests get (tests/fakes/drafts.py)")
+    p.add_argument("--review-mode", default="pass", choices=("pass", "revise", "fail", "malformed"),
+                   help="what review requests get (tests/fakes/review_api.py)")
+    p.add_argument("--review-revise", action="append", default=[], metavar="NAME",
+                   help="this component's review is revise, with a note on a code line (repeatable)")
     return p
 
 
@@ -66,6 +70,8 @@ async def _serve(args: argparse.Namespace) -> None:
         fault_rate=args.fault_rate,
     )
     api.drafts.mode = args.draft_mode
+    api.reviews.mode = args.review_mode
+    api.reviews.revise(*args.review_revise)
     base_url = await api.start(args.host, args.port)
     print(base_url + ("/v1" if args.api == "openai" else ""), flush=True)
     try:

@@ -173,6 +173,10 @@ class RequestRecord:
     """How many messages the request's conversation holds (3 for a first repair)."""
     carried_answer: bool = False
     """An assistant turn holds the stand-in's previous answer to this component, verbatim."""
+    structured: str = ""
+    """A review request's JSON shape: ``format`` (structured output), ``tool``, ``tool_forced``."""
+    ended: float | None = None
+    """Monotonic seconds since ``start()`` when the answer was complete (None: still open)."""
 
 
 def repair_verdict(messages: list[Any], previous_answer: str | None) -> str:
@@ -276,6 +280,10 @@ class FakeMessagesAPI:
         self._runner: web.AppRunner | None = None
         self.drafts = DraftDesk()
         """Answers draft requests (a ``<brief>`` in the first user turn): tests/fakes/drafts.py."""
+        from tests.fakes.review_api import ReviewStandIn  # it builds on this module
+
+        self.reviews = ReviewStandIn(self)
+        """Answers review requests (a JSON shape asked for): ``tests/fakes/review_api.py``."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -430,8 +438,10 @@ class FakeMessagesAPI:
 
     async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
         body = await self._json_body(request)
+        draft = self.drafts.wants(body)  # a draft may ask for JSON too: it is not a review
+        if body is not None and not draft and self.reviews.claims(body):
+            return await self.reviews.handle(request, body)
         component, language, model, input_tokens = self._describe(body or {})
-        draft = self.drafts.wants(body)
         component = DRAFT_COMPONENT if draft else component
         key = component.casefold()
         attempt = self._attempts.get(key, 0) + 1
@@ -440,6 +450,7 @@ class FakeMessagesAPI:
         self.open_streams += 1
         self.peak_open_streams = max(self.peak_open_streams, self.open_streams)
         rid = self._new_request_id()
+        record: RequestRecord | None = None
         try:
             auth_problem = self._auth_problem(request)
             limit = self.max_open_streams_before_429
@@ -458,6 +469,10 @@ class FakeMessagesAPI:
                     verdict = repair_verdict((body or {}).get("messages") or [], self._answers.get(key))
                     step = Step("good" if verdict == "repair" else "broken")
                     label = {"first": "broken", "repair": "repaired", "rejected": "repair_rejected"}[verdict]
+                elif step.kind == "good" and step.text is None:
+                    fixed = self.reviews.fixed_card(body, component, language)
+                    if fixed is not None:
+                        step, label = Step("good", text=fixed), "fixed"
             messages = (body or {}).get("messages") or []
             stream = bool((body or {}).get("stream", False))
             if not stream and step.kind in ("error_event",):
@@ -479,6 +494,7 @@ class FakeMessagesAPI:
                     carried_answer=isinstance(messages, list) and _carries(messages, self._answers.get(key)),
                 )
             )
+            record = self.records[-1]
             await self._unpaused.wait()
             if step.status != 200:
                 return self._error_response(step, model, rid)
@@ -489,6 +505,8 @@ class FakeMessagesAPI:
             return await self._stream_response(request, step, component, language, model, input_tokens, rid)
         finally:
             self.open_streams -= 1
+            if record is not None:
+                record.ended = self._now()
 
     async def _handle_count_tokens(self, request: web.Request) -> web.StreamResponse:
         body = await self._json_body(request)

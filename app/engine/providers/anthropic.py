@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.prompt import CardRequest
 from app.engine.provider import FaultKind, ProviderError, StreamChunk, StreamEnd
-from app.engine.providers.anthropic_events import block_start_chunk, delta_chunk, stop_reason_of
+from app.engine.providers.anthropic_events import (
+    ToolCall,
+    answer_params,
+    block_start_chunk,
+    delta_chunk,
+    stop_reason_of,
+)
 from app.engine.providers.http_faults import (
     CONNECT_FAILURES,
     TIMEOUTS,
@@ -100,6 +106,7 @@ class AnthropicProvider:
         stop_reason: str | None = None
         seen_stop = False
         request_id: str | None = None
+        tool_call = ToolCall(request.answer_format)
         try:
             async with client.messages.with_streaming_response.create(
                 **_params(request), stream=True
@@ -113,11 +120,14 @@ class AnthropicProvider:
                     event = json.loads(data)
                     kind = event.get("type")
                     if kind == "content_block_delta":
-                        chunk = delta_chunk(event.get("delta") or {})
+                        delta = event.get("delta") or {}
+                        chunk = tool_call.delta(event.get("index"), delta) or delta_chunk(delta)
                         if chunk is not None:
                             yield chunk
                     elif kind == "content_block_start":
-                        chunk = block_start_chunk(event.get("content_block") or {})
+                        block = event.get("content_block") or {}
+                        tool_call.block_started(event.get("index"), block)
+                        chunk = block_start_chunk(block)
                         if chunk is not None:
                             yield chunk
                     elif kind == "message_start":
@@ -147,6 +157,7 @@ class AnthropicProvider:
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             model=model,
+            tool_input=tool_call.input,
         )
 
     async def count_tokens(self, request: CardRequest) -> int:
@@ -316,7 +327,8 @@ def _params(request: CardRequest) -> dict[str, Any]:
     }
     if request.system:
         params["system"] = request.system
-    if request.output_schema is not None:
-        params["output_config"] = {"format": {"type": "json_schema", "schema": json.loads(request.output_schema)}}
+    for key, value in answer_params(request.answer_format).items():
+        # Merged, not replaced: output_config may carry other settings of the request too.
+        params[key] = {**params[key], **value} if isinstance(params.get(key), dict) else value
     return params
 

@@ -1,9 +1,12 @@
-"""The Messages API's stream events in the engine's terms: content blocks by type, stop reasons."""
+"""The Messages API's stream events in the engine's terms: content blocks by type, stop reasons,
+and the request fields that ask for an answer in a JSON shape."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from app.core.answer_format import AnswerFormat, AnswerVia
 from app.engine.provider import StopReason, StreamChunk, TextDelta, ThinkingDelta
 
 STOP_REASONS: dict[str, StopReason] = {
@@ -43,3 +46,50 @@ def block_start_chunk(block: dict[str, Any]) -> StreamChunk | None:
     if kind == "text" and block.get("text"):
         return TextDelta(block["text"])
     return None
+
+
+def answer_params(shape: AnswerFormat | None) -> dict[str, Any]:
+    """The request fields for an answer in ``shape``: structured output, or the answer tool (forced
+    only when the shape says so: forced tool use with thinking on is a 400)."""
+    if shape is None:
+        return {}
+    if shape.via is AnswerVia.FORMAT:
+        return {"output_config": {"format": {"type": "json_schema", "schema": shape.schema}}}
+    tool: dict[str, Any] = {"name": shape.tool_name, "input_schema": shape.schema}
+    if shape.tool_description:
+        tool["description"] = shape.tool_description
+    choice = {"type": "tool", "name": shape.tool_name} if shape.force_tool else {"type": "auto"}
+    return {"tools": [tool], "tool_choice": choice}
+
+
+class ToolCall:
+    """The input of the model's call to the answer tool, collected from its block's deltas."""
+
+    def __init__(self, shape: AnswerFormat | None) -> None:
+        self._name = shape.tool_name if shape is not None and shape.via is AnswerVia.TOOL else None
+        self._index: int | None = None
+        self._start_input: Any = None
+        self._parts: list[str] = []
+
+    def block_started(self, index: int | None, block: dict[str, Any]) -> None:
+        if self._name and self._index is None and block.get("type") == "tool_use" \
+                and block.get("name") == self._name:
+            self._index = index
+            self._start_input = block.get("input")
+
+    def delta(self, index: int | None, delta: dict[str, Any]) -> StreamChunk | None:
+        """A piece of the call's JSON, passed on as text so that progress counts it."""
+        if self._index is None or index != self._index or delta.get("type") != "input_json_delta":
+            return None
+        piece = delta.get("partial_json") or ""
+        self._parts.append(piece)
+        return TextDelta(piece) if piece else None
+
+    @property
+    def input(self) -> str | None:
+        """The call's input as JSON text; None when the model did not call the tool."""
+        if self._index is None:
+            return None
+        if self._parts:
+            return "".join(self._parts)
+        return json.dumps(self._start_input if self._start_input is not None else {})
