@@ -14,7 +14,7 @@ from app.errors import CardsmithError, PlanError, UsageError
 if TYPE_CHECKING:
     from app.core.plan import Plan
 
-SUBCOMMANDS = ("generate", "lint", "export", "estimate", "history")
+SUBCOMMANDS = ("generate", "lint", "export", "estimate", "history", "batch")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -52,7 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="requests per card at most, retries included (default 4)")
     gen.add_argument("--repairs", type=int, default=1, metavar="N",
                      help="follow-up requests per card that breaks the contract (default 1, 0 = off)")
+    gen.add_argument("--batch", action="store_true",
+                     help="send the cards as a Message Batch (half price, results within 24 h)")
+    gen.add_argument("--detach", action="store_true", help="with --batch: submit, print the id and exit")
+    gen.add_argument("--batch-repairs", action="store_true",
+                     help="with --batch: send repairs as a follow-up batch instead of live requests")
     gen.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    bat = sub.add_parser("batch", help="the plan's pending Message Batch: status, or --cancel")
+    bat.add_argument("plan", type=Path, metavar="PLAN")
+    bat.add_argument("--cancel", action="store_true", help="cancel it (what finished is still stored)")
+    bat.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    bat.add_argument("--debug", action="store_true", help="show tracebacks")
 
     lint = sub.add_parser("lint", help="plan errors and card-contract findings")
     lint.add_argument("plan", type=Path, metavar="PLAN")
@@ -72,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--exact", action="store_true",
                      help="ask the API's free token-counting endpoint (needs a key; falls back to the"
                           " offline count for a provider that cannot count)")
+    est.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     est.add_argument("--debug", action="store_true", help="show tracebacks")
 
     hist = sub.add_parser("history", help="the recorded versions of one card")
@@ -195,7 +207,14 @@ def _cmd_estimate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             unavailable = "this provider cannot count tokens"
     estimate = estimate_plan(args.plan, plan, exact_input_tokens=exact_counts,
                              exact_unavailable=unavailable)
-    for line in estimate.lines():
+    from app.core.planner import estimate_json, forecast
+
+    ahead = forecast(args.plan, plan, estimate)
+    if args.json:
+        json.dump(estimate_json(estimate, ahead), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return EXIT_OK
+    for line in estimate.lines() + ahead.lines():
         print(line, file=out)
     return EXIT_OK
 
@@ -212,8 +231,20 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _check_range("--repairs", args.repairs, REPAIRS_RANGE)
     if not args.stall_timeout > 0:
         raise UsageError(f"--stall-timeout must be positive, not {args.stall_timeout}")
+    if (args.detach or args.batch_repairs) and not args.batch:
+        raise UsageError("--detach and --batch-repairs go with --batch")
     plan = load_checked_plan(args.plan, err)
+    if args.batch:
+        from app.batch_cli import run_batch_generate
+
+        return run_batch_generate(args, plan, out, err)
     return run_generate(args, plan, out, err)
+
+
+def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from app.batch_cli import run_batch_command
+
+    return run_batch_command(args, load_checked_plan(args.plan, err), out, err)
 
 
 def _check_range(option: str, value: int, bounds: tuple[int, int]) -> None:
@@ -237,4 +268,5 @@ _HANDLERS = {
     "export": _cmd_export,
     "estimate": _cmd_estimate,
     "history": _cmd_history,
+    "batch": _cmd_batch,
 }

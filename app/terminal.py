@@ -154,7 +154,10 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
     reporter = _Reporter(err)
     generation = Generation(args.plan, plan, provider=None, options=options,
                             on_event=reporter.on_event)
-    planned = generation.prepare()
+    generation.prepare()
+    from app.batch_cli import hold_batched
+
+    planned = hold_batched(generation, err)
     to_send = [p for p in planned if p.send]
     if not to_send:
         kept = Counter(p.state.value for p in planned)

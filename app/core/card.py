@@ -81,6 +81,9 @@ class CardMeta:
     """ISO 8601 UTC, e.g. 2026-11-25T18:00:00Z."""
     locked: bool = False
     findings: tuple[Finding, ...] = field(default=())
+    batch: bool = False
+    """The card's answer came from a Message Batch (at the batch price); written only when true,
+    so the files of live cards keep their bytes."""
 
 
 def normalize_line_endings(text: str) -> str:
@@ -111,6 +114,8 @@ def meta_to_dict(meta: CardMeta) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for f in fields(CardMeta):
         value = getattr(meta, f.name)
+        if f.name in _WRITTEN_WHEN_TRUE and not value:
+            continue
         if f.name == "cost_usd":
             value = UNKNOWN_COST if value is None else float(value)
         elif f.name == "duration_s":
@@ -120,6 +125,9 @@ def meta_to_dict(meta: CardMeta) -> dict[str, Any]:
         data[f.name] = value
     return data
 
+
+_WRITTEN_WHEN_TRUE = frozenset({"batch"})
+"""Keys left out of the front matter while false: a card file that never had them keeps its bytes."""
 
 # libyaml's emitter when the wheel has it: the pure-Python one made serializing 1,000 cards take
 # over a second (an export writes every card's front matter).
@@ -250,6 +258,7 @@ def meta_from_dict(data: dict[str, Any]) -> CardMeta:
         generated_at=_timestamp(data),
         locked=_flag(data, "locked"),
         findings=_findings(data),
+        batch=_flag(data, "batch"),
     )
 
 

@@ -48,6 +48,7 @@ _HUES = {
 # Nothing is happening, nothing usable: a grey bar.
 _GREY_STATES = frozenset({
     CardState.CANCELLED, CardState.NOT_RUN, CardState.STALE, CardState.MISSING, CardState.QUEUED,
+    CardState.IN_BATCH,
 })
 
 

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
         "--max-open-streams", type=int, default=None, help="answer 429 above this many open streams"
     )
     p.add_argument("--retry-after", type=float, default=1.0, help="retry-after of 429 answers, in seconds")
+    p.add_argument("--batch-seconds", type=float, default=0.0,
+                   help="a message batch ends this long after it is created (-1: only on POST /_fake/batches/finish)")
     return p
 
 
@@ -48,6 +50,7 @@ async def _serve(args: argparse.Namespace) -> None:
         max_open_streams_before_429=args.max_open_streams,
         retry_after_s=args.retry_after,
         fault_rate=args.fault_rate,
+        batch_seconds=None if args.batch_seconds < 0 else args.batch_seconds,
     )
     base_url = await api.start(args.host, args.port)
     print(base_url, flush=True)
