@@ -11,7 +11,6 @@ import asyncio
 import json
 import signal
 from collections import Counter
-from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
@@ -24,8 +23,8 @@ from app.engine.batch_events import (
     BatchPolled, BatchResultKept, BatchResultStale, BatchSubmitFailed, BatchSubmitted,
 )
 from app.engine.batch_progress import BatchProgress
-from app.engine.batch_state import held_in_batch, load_state, save_state
-from app.engine.batch_submit import utc_now
+from app.engine.batch_control import PendingStatus, check_pending
+from app.engine.batch_state import held_in_batch, load_state, state_path
 from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
 from app.engine.provider import FaultKind, ProviderError
 from app.errors import CardsmithError
@@ -107,14 +106,16 @@ def run_batch_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: T
                 await provider.aclose()
 
     outcome = asyncio.run(main())
-    return _summarize(outcome, reporter, plan_path, out, err)
+    return _summarize(outcome, reporter, plan_path, generation.planned, out, err)
 
 
-def _summarize(outcome: BatchOutcome, reporter: _BatchReporter, plan: Path, out: TextIO, err: TextIO) -> int:
+def _summarize(outcome: BatchOutcome, reporter: _BatchReporter, plan: Path, planned: list[PlannedCard],
+               out: TextIO, err: TextIO) -> int:
     progress = reporter.progress
     if outcome.nothing_to_do:
-        kept = Counter(c.state.value for c in progress.cards.cards.values())
-        print("nothing to generate: every card is up to date" + (f" ({dict(kept)})" if kept else ""), file=err)
+        kept = Counter(p.state.value for p in planned)
+        detail = ", ".join(f"{n} {s}" for s, n in sorted(kept.items()))
+        print(f"nothing to generate: every card is up to date ({detail})", file=err)
         return EXIT_OK
     if progress.submit_failed is not None:
         if progress.maybe_created:
@@ -140,7 +141,10 @@ def _summarize(outcome: BatchOutcome, reporter: _BatchReporter, plan: Path, out:
     print(progress.summary(), file=err)
     if outcome.stopped:
         print(f"cardsmith: error: {outcome.stopped}", file=err)
-        return EXIT_FAILED
+        if outcome.stopped_kind is FaultKind.NOT_FOUND:
+            print(f"cardsmith: if the batch was deleted or its results expired (29 days), remove"
+                  f" {state_path(plan)} to start over; check ANTHROPIC_BASE_URL first", file=err)
+        return EXIT_USAGE if outcome.stopped_kind in (FaultKind.AUTH, FaultKind.NOT_FOUND) else EXIT_FAILED
     return EXIT_FAILED if failed or reporter.saved_with_errors else EXIT_OK
 
 
@@ -166,60 +170,39 @@ def hold_batched(generation: Generation, err: TextIO) -> list[PlannedCard]:
 
 def run_batch_command(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO) -> int:
     """`cardsmith batch PLAN [--cancel] [--json]`: the pending batches' status, or cancel them."""
-    state = load_state(args.plan)
-    if state is None:
-        if args.json:
-            json.dump({"plan": str(args.plan), "batches": []}, out, indent=2)
-            out.write("\n")
-        else:
-            print(f"no pending batch for {args.plan}", file=out)
-        return EXIT_OK
-    client = make_batch_client(provider_config(plan))
+    if load_state(args.plan) is None:
+        rows: list[PendingStatus] = []
+    else:
+        client = make_batch_client(provider_config(plan))
 
-    async def main() -> list[dict[str, object]]:
-        rows = []
+        async def main() -> list[PendingStatus]:
+            try:
+                return await check_pending(client, args.plan, cancel=args.cancel)
+            finally:
+                await client.aclose()
+
         try:
-            for batch in state.batches:
-                row: dict[str, object] = {"kind": batch.kind, "round": batch.round, "requests": len(batch.requests)}
-                if batch.id:
-                    info = await (client.cancel(batch.id) if args.cancel else client.retrieve(batch.id))
-                    batch.note(info)
-                    if args.cancel:
-                        batch.cancel = {"requested_at": utc_now().isoformat().replace("+00:00", "Z"),
-                                        "status": info.status.value, "counts": asdict(info.counts)}
-                row.update(id=batch.id, status=batch.status, counts=batch.counts, created_at=batch.created_at,
-                           cancel=batch.cancel)
-                if not batch.id:
-                    row.update(id=None, status="unconfirmed", create_started_at=batch.create_started_at)
-                rows.append(row)
-        finally:
-            await client.aclose()
-        return rows
-
-    try:
-        rows = asyncio.run(main())
-    except ProviderError as exc:
-        raise CardsmithError(f"batch status: {exc.message}",
-                             exit_code=EXIT_USAGE if exc.kind in (FaultKind.AUTH,) else EXIT_FAILED) from exc
-    if args.cancel:
-        save_state(args.plan, state)
+            rows = asyncio.run(main())
+        except ProviderError as exc:
+            code = EXIT_USAGE if exc.kind is FaultKind.AUTH else EXIT_FAILED
+            raise CardsmithError(f"batch status: {exc.message}", exit_code=code) from exc
     if args.json:
-        json.dump({"plan": str(args.plan), "batches": rows}, out, indent=2, ensure_ascii=False)
+        json.dump({"plan": str(args.plan), "batches": [r.to_json() for r in rows]}, out, indent=2,
+                  ensure_ascii=False)
         out.write("\n")
-        return EXIT_OK
-    for row in rows:
+    elif not rows:
+        print(f"no pending batch for {args.plan}", file=out)
+    for row in rows if not args.json else ():
         print(_row_line(row, args.cancel), file=out)
     return EXIT_OK
 
 
-def _row_line(row: dict[str, object], cancelled: bool) -> str:
-    what = "repair requests" if row["kind"] == "repairs" else "cards"
-    if row["id"] is None:
-        return (f"batch not confirmed: {row['requests']} {what}; its create call started at"
-                f" {row.get('create_started_at') or 'an unknown time'} and its id was never written:"
-                " the next `generate --batch` looks it up (list endpoint) before sending again")
-    counts = row.get("counts") or {}
-    done = ", ".join(f"{n} {k}" for k, n in counts.items() if n) if isinstance(counts, dict) else ""
-    verb = "cancel requested; now " if cancelled else ""
-    return f"batch {row['id']}: {row['requests']} {what} · {verb}{row['status']} · {done} · created {row['created_at']}"
-
+def _row_line(row: PendingStatus, cancelled: bool) -> str:
+    what = "repair requests" if row.repairs else "cards"
+    if row.id is None:
+        return (f"batch not confirmed: {row.requests} {what}; its create call started at"
+                f" {row.create_started_at or 'an unknown time'} and its id was never written: the next"
+                " `generate --batch` looks it up (list endpoint) before sending anything again")
+    verb = "cancel requested; now " if cancelled and row.cancel else ""
+    return (f"batch {row.id}: {row.requests} {what} · {verb}{row.status} · {row.counts.text()}"
+            f" · created {row.created_at}")

@@ -1,4 +1,4 @@
-"""``make bench``: all four benchmarks, one table each (see bench/README.md for what they measure)."""
+"""``make bench``: all five benchmarks, one table each (see bench/README.md for what they measure)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import parallel, scale, startup, window_load  # noqa: E402
+from bench import batch, parallel, scale, startup, window_load  # noqa: E402
 
 
 def main() -> int:
@@ -17,6 +17,7 @@ def main() -> int:
         (window_load.main, ["--components", "16"] if quick else []),
         (startup.main, ["--runs", "1"] if quick else []),
         (scale.main, ["--components", "100"] if quick else []),
+        (batch.main, ["--components", "1000"] if quick else []),
     ]
     for fn, args in runs:
         print(fn(args), flush=True)

@@ -189,6 +189,7 @@ def test_batch_status_cancel_and_what_came_back(held: FakeMessagesAPI, tmp_path:
     assert status.code == 0 and batch_id in status.out and "in_progress" in status.out
     as_json = json.loads(run_cli("batch", plan, "--json").out)
     assert as_json["batches"][0]["id"] == batch_id and as_json["batches"][0]["counts"]["processing"] == 3
+    assert as_json["batches"][0]["status"] == "in_progress" and as_json["batches"][0]["requests"] == 3
 
     cancel = run_cli("batch", plan, "--cancel")
     assert cancel.code == 0 and "cancel requested" in cancel.out and "canceling" in cancel.out

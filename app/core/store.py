@@ -9,7 +9,7 @@ from pathlib import Path
 from app.core.card import CardMeta, body_sha256, normalize_body, parse_card, serialize_card
 from app.core.fsutil import atomic_write, is_tmp_leftover, remove_tmp_leftovers
 from app.core.plan import Component, Plan
-from app.core.slug import slugify, unique_slug
+from app.core.slug import TakenSlugs, slugify
 from app.core.states import CardState
 from app.errors import StoreError
 
@@ -230,7 +230,7 @@ def _timestamp(value: str) -> tuple[int, float | str]:
 
 def _assign_slugs(plan: Plan, cards: dict[str, StoredCard], stems: list[str]) -> dict[str, str]:
     slugs: dict[str, str] = {}
-    taken: set[str] = set(stems)
+    taken = TakenSlugs(stems)
     for component in plan.components:
         card = cards.get(component.key)
         if card is not None:
@@ -238,7 +238,5 @@ def _assign_slugs(plan: Plan, cards: dict[str, StoredCard], stems: list[str]) ->
             continue
         if component.key in slugs:
             continue
-        slug = unique_slug(slugify(component.name), taken)
-        taken.add(slug)
-        slugs[component.key] = slug
+        slugs[component.key] = taken.claim(slugify(component.name))
     return slugs

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Callable
 
 from app.core.card import CardMeta, body_sha256, normalize_body
-from app.core.history import find_by_body_hash, record_version
 from app.core.lint import unwrap_markdown_fence
 from app.core.plan import Plan
 from app.core.prompt import CardRequest, build_request
@@ -29,14 +28,14 @@ from app.engine.batch_client import BatchClient, BatchResult
 from app.engine.batch_events import BatchDetached, BatchPolled, BatchResultKept, BatchResultStale, BatchSubmitted
 from app.engine.batch_repairs import LiveRepairs, Repair
 from app.engine.batch_results import (
-    MISSING_REASON, after, as_done, batch_seconds, give_slug, kept_reason, removed_component,
+    MISSING_REASON, after, as_done, batch_seconds, give_slug, keep_in_history, kept_reason, removed_component,
     result_event, with_orphans,
 )
 from app.engine.batch_state import CARDS, REPAIRS, BatchState, PendingBatch, PendingItem, load_state, save_state
 from app.engine.batch_submit import BatchLimits, Outgoing, Submitter, new_batches, utc_now
 from app.engine.events import Done, NotRun, Repairing
 from app.engine.generate import EventSink, GenerateOptions, Generation, PlannedCard
-from app.engine.provider import RUN_STOPPING_FAULTS, Provider, ProviderError
+from app.engine.provider import RUN_STOPPING_FAULTS, FaultKind, Provider, ProviderError
 from app.engine.runner import RunOptions
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,8 @@ class BatchOutcome:
     nothing_to_do: bool = False
     detached: bool = False
     stopped: str | None = None
-    """Why the run stopped early (a create failed, the API refused the key), one line."""
+    """Why the run stopped early (the API refused the key, a batch is not found), one line."""
+    stopped_kind: FaultKind | None = None
     pending: tuple[str, ...] = ()
     """Batch ids still pending when the run returned."""
 
@@ -126,7 +126,7 @@ class BatchGeneration(Generation):
                 raise
             return await self._detach(load_state(self.plan_path) or BatchState(), interrupted=True)
         except ProviderError as exc:
-            self.outcome.stopped = exc.message
+            self.outcome.stopped, self.outcome.stopped_kind = exc.message, exc.kind
         return self._finish(load_state(self.plan_path) or BatchState())
 
     def cancel(self) -> None:
@@ -259,7 +259,7 @@ class BatchGeneration(Generation):
         why = kept_reason(existing, item, state.force)
         if why is not None:
             assert existing is not None
-            await asyncio.to_thread(self._keep_in_history, existing, item, event, body)
+            await asyncio.to_thread(keep_in_history, self.store.folder, existing, item, event, body)
             await self._emit(BatchResultKept(name, f"kept the card ({why}); the batch's answer is in its history",
                                              card_state(existing, planned.request.sha256())))
             return None
@@ -312,17 +312,6 @@ class BatchGeneration(Generation):
                            emit=self._emit, mark=mark)
         self._runner = live.runner
         await live.run()
-
-    def _keep_in_history(self, card: StoredCard, item: PendingItem, done: Done, body: str) -> None:
-        """The result as a version of a card it must not replace (nothing paid for is lost)."""
-        folder, stem = self.store.folder, card.path.stem
-        if find_by_body_hash(folder, stem, body_sha256(body)) is not None:
-            return
-        meta = CardMeta(component=card.meta.component, model=done.model, input_tokens=done.input_tokens,
-                        output_tokens=done.output_tokens, cost_usd=done.cost_usd, duration_s=done.duration_s,
-                        request_sha256=item.request_sha256, body_sha256=body_sha256(body),
-                        generated_at=_now_text(), findings=(), batch=True)
-        record_version(folder, stem, meta, body, "generated")
 
     # -- the live path's card writing, with the batch's marks --------------------------------------
 

@@ -7,7 +7,8 @@ import datetime as _dt
 from dataclasses import replace
 from pathlib import Path
 
-from app.core.card import body_sha256
+from app.core.card import CardMeta, body_sha256
+from app.core.history import find_by_body_hash, record_version
 from app.core.plan import Component
 from app.core.pricing import usage_cost_usd
 from app.core.slug import slugify, unique_slug
@@ -92,6 +93,19 @@ def kept_reason(card: StoredCard | None, item: PendingItem, force: bool) -> str 
     if card.edited and not force:
         return "it is edited"
     return None
+
+
+def keep_in_history(folder: Path, card: StoredCard, item: PendingItem, done: Done, body: str) -> None:
+    """A result as a version of a card it must not replace: nothing paid for is lost."""
+    stem = card.path.stem
+    if find_by_body_hash(folder, stem, body_sha256(body)) is not None:
+        return
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    meta = CardMeta(component=card.meta.component, model=done.model, input_tokens=done.input_tokens,
+                    output_tokens=done.output_tokens, cost_usd=done.cost_usd, duration_s=done.duration_s,
+                    request_sha256=item.request_sha256, body_sha256=body_sha256(body), generated_at=now,
+                    batch=True)
+    record_version(folder, stem, meta, body, "generated")
 
 
 def with_orphans(snapshot: StoreSnapshot) -> StoreSnapshot:

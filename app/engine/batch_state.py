@@ -123,8 +123,9 @@ def save_state(plan_path: Path, state: BatchState) -> None:
             path.unlink(missing_ok=True)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"format": FORMAT, "force": state.force, "batches": [asdict(b) for b in state.batches]}
-        atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        data = {"format": FORMAT, "force": state.force, "batches": [_plain(b) for b in state.batches]}
+        # Compact: ten thousand requests are a few MB, written three times around a create call.
+        atomic_write(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
     except OSError as exc:
         raise StoreError(f"cannot write {_label(path)}: {exc.strerror or exc}") from exc
 
@@ -139,6 +140,13 @@ def held_in_batch(planned: list[PlannedCard], state: BatchState | None) -> list[
         if pending.get(p.component.key) == p.request.sha256() else p
         for p in planned
     ]
+
+
+def _plain(batch: PendingBatch) -> dict[str, Any]:
+    # Field by field: dataclasses.asdict deep-copies every value, which is slow for 10,000 items.
+    data = {k: v for k, v in vars(batch).items() if k != "requests"}
+    data["requests"] = {cid: vars(item) for cid, item in batch.requests.items()}
+    return data
 
 
 def _batch(data: dict[str, Any]) -> PendingBatch:

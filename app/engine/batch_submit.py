@@ -92,7 +92,8 @@ class Submitter:
         """Add ``batches`` to the state and create them one by one; False after a failed create
         (the event says whether a batch may exist anyway)."""
         self.state.batches.extend(batches)
-        save_state(self.plan_path, self.state)  # every request hash is on disk before any create
+        if len(batches) > 1:
+            save_state(self.plan_path, self.state)  # every request hash is on disk before any create
         for batch in batches:
             if not await self._create(batch, requests):
                 return False

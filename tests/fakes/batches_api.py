@@ -14,6 +14,7 @@ import datetime as _dt
 import json
 import random
 import re
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,8 @@ class FakeBatch:
     ended: _dt.datetime | None = None
     cancel_requested: _dt.datetime | None = None
     custom_ids: list[str] = field(default_factory=list)
+    handling_s: float = 0.0
+    """How long the stand-in took to take the batch in (parse, check, decide every answer)."""
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Each request's ``params`` as received, by custom_id."""
 
@@ -82,6 +85,7 @@ class FakeBatches:
     # -- handlers --------------------------------------------------------------------------------
 
     async def _create(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
         problem = self.api._auth_problem(request)
         if problem is not None:
             return self._error(401, "authentication_error", problem)
@@ -99,6 +103,7 @@ class FakeBatches:
         batch = FakeBatch(batch_id, now, results, ends, custom_ids=[i["custom_id"] for i in items],  # type: ignore[union-attr]
                           params={i["custom_id"]: i["params"] for i in items})  # type: ignore[union-attr]
         self.created.append(batch)
+        batch.handling_s = time.perf_counter() - started
         if self.drop_next_create:
             self.drop_next_create = False
             if request.transport is not None:

@@ -115,3 +115,23 @@ def test_kill_9_between_create_and_the_id_write_adopts_the_orphan(api: FakeMessa
     assert result.code == 0, result.err
     assert f"batch {api.batches.created[0].id} adopted: {N} cards" in result.err
     check_all_written_once(api, plan, result.err)
+
+
+def test_ctrl_c_detaches_and_the_batch_goes_on(api: FakeMessagesAPI, tmp_path: Path) -> None:
+    plan = write_plan(tmp_path, N)
+    proc = start(plan)
+    wait_until(lambda: state_has_id(plan), proc)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=HANG_GUARD_S)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    batch = api.batches.created[0]
+    assert proc.returncode == 130, err
+    assert f"detached: batch {batch.id} goes on" in err and "Traceback" not in err
+    assert batch.cancel_requested is None and batch.ended is None and state_has_id(plan)
+
+    api.batches.finish()
+    result = run_cli("generate", plan, "--batch")
+    assert result.code == 0, result.err
+    check_all_written_once(api, plan, result.err)
