@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 from typing import TextIO
@@ -28,10 +29,11 @@ from app.engine.batch_state import held_in_batch, load_state, state_path
 from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
 from app.engine.provider import FaultKind, ProviderError
 from app.errors import CardsmithError
-from app.terminal import open_provider, provider_config
+from app.terminal import USAGE_STOPS, open_provider, provider_config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 RESUME_HINT = "`cardsmith generate --batch {plan}` resumes it"
+HEARTBEAT_S = 60.0
 
 
 class _BatchReporter:
@@ -40,7 +42,7 @@ class _BatchReporter:
     def __init__(self, err: TextIO) -> None:
         self.err = err
         self.progress = BatchProgress()
-        self._last_poll: dict[str, tuple[str, object]] = {}
+        self._last_poll: dict[str, tuple[object, float]] = {}
         self._errors: dict[str, int] = {}
         """Lint errors of each card as last written (a repair batch may write it again)."""
 
@@ -50,11 +52,13 @@ class _BatchReporter:
             what = "repair requests" if event.repairs else "cards"
             self._line(f"batch {event.batch_id} {event.how}: {len(event.components)} {what}")
         elif isinstance(event, BatchPolled):
-            seen = (event.status, event.counts)
-            if self._last_poll.get(event.batch_id) != seen:
-                self._last_poll[event.batch_id] = seen
-                row = self.progress.batches[event.batch_id]
-                self._line(row.label())
+            # A line when something changed, else one a minute: the API counts a batch's requests
+            # only when it ends, so an hour-long batch would otherwise print nothing.
+            seen, now = (event.status, event.counts), time.monotonic()
+            last = self._last_poll.get(event.batch_id)
+            if last is None or last[0] != seen or now - last[1] >= HEARTBEAT_S:
+                self._last_poll[event.batch_id] = (seen, now)
+                self._line(self.progress.batches[event.batch_id].label())
         elif isinstance(event, BatchResultStale):
             self._line(f"  {event.component}: stored stale (the plan changed while it was in the batch)")
         elif isinstance(event, BatchResultKept):
@@ -121,7 +125,7 @@ def _summarize(outcome: BatchOutcome, reporter: _BatchReporter, plan: Path, plan
         if progress.maybe_created:
             print("cardsmith: error: the create call's answer was lost, so a batch may exist; the next"
                   " `generate --batch` looks it up before sending anything again", file=err)
-        return EXIT_FAILED
+        return EXIT_USAGE if progress.submit_fault in USAGE_STOPS else EXIT_FAILED
     if outcome.detached:
         for batch_id in outcome.pending:
             print(batch_id, file=out)
@@ -144,7 +148,7 @@ def _summarize(outcome: BatchOutcome, reporter: _BatchReporter, plan: Path, plan
         if outcome.stopped_kind is FaultKind.NOT_FOUND:
             print(f"cardsmith: if the batch was deleted or its results expired (29 days), remove"
                   f" {state_path(plan)} to start over; check ANTHROPIC_BASE_URL first", file=err)
-        return EXIT_USAGE if outcome.stopped_kind in (FaultKind.AUTH, FaultKind.NOT_FOUND) else EXIT_FAILED
+        return EXIT_USAGE if outcome.stopped_kind in USAGE_STOPS else EXIT_FAILED
     return EXIT_FAILED if failed or reporter.saved_with_errors else EXIT_OK
 
 
@@ -162,7 +166,7 @@ def hold_batched(generation: Generation, err: TextIO) -> list[PlannedCard]:
     held = held_in_batch(generation.planned, load_state(generation.plan_path))
     n = sum(1 for p in held if p.state is CardState.IN_BATCH)
     if n:
-        print(f"cardsmith: {n} cards are in a pending batch and are not sent again"
+        print(f"cardsmith: not sent again, already in a pending batch: {n} of the cards"
               f" (`cardsmith batch {generation.plan_path}` for its status)", file=err)
     generation.planned = held
     return held

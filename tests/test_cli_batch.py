@@ -211,7 +211,7 @@ def test_a_live_run_leaves_the_cards_of_a_pending_batch_alone(held: FakeMessages
     assert run_cli("generate", plan, "--batch", "--detach", "--only", "Component 01").code == 0
     live = run_cli("generate", plan)
     assert live.code == 0, live.err
-    assert "1 cards are in a pending batch" in live.err
+    assert "already in a pending batch: 1 of the cards" in live.err
     assert sorted(live_requests(held)) == ["Component 02", "Component 03"]
 
 
@@ -263,3 +263,11 @@ def test_a_damaged_state_file_is_one_line_and_nothing_is_sent(api: FakeMessagesA
         assert result.code == 2 and "Traceback" not in result.err
         assert result.err.count("\n") == 1 and ".batch.json is damaged" in result.err
     assert api.records == [] and api.batches.created == []
+
+
+def test_a_refused_key_creates_nothing_and_is_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with serving_cli(monkeypatch, "sk-wrong", mode="good", valid_keys={KEY}) as fake:
+        plan = write_plan(tmp_path, 2)
+        result = run_cli("generate", plan, "--batch")
+        assert result.code == 2 and "API key refused" in result.err and "Traceback" not in result.err
+        assert fake.batches.created == [] and not state_path(plan).exists()

@@ -12,6 +12,7 @@ from typing import Literal
 
 from app.core.states import CardState
 from app.engine.batch_client import BatchCounts
+from app.engine.provider import FaultKind
 
 How = Literal["created", "adopted", "resumed"]
 
@@ -73,6 +74,7 @@ class BatchSubmitFailed:
 
     reason: str
     maybe_created: bool
+    kind: FaultKind = FaultKind.OTHER
 
 
 BatchEvent = BatchSubmitted | BatchPolled | BatchResultStale | BatchResultKept | BatchDetached | BatchSubmitFailed

@@ -14,6 +14,7 @@ from app.engine.batch_events import (
     BatchDetached, BatchPolled, BatchResultKept, BatchResultStale, BatchSubmitFailed, BatchSubmitted,
 )
 from app.engine.progress import CardProgress, RunProgress
+from app.engine.provider import FaultKind
 
 
 @dataclass
@@ -51,6 +52,7 @@ class BatchProgress:
     interrupted: bool = False
     submit_failed: str | None = None
     maybe_created: bool = False
+    submit_fault: FaultKind | None = None
     clock: Callable[[], float] = time.monotonic
 
     def apply(self, event: object) -> CardProgress | BatchRow | None:
@@ -82,6 +84,7 @@ class BatchProgress:
             return None
         if isinstance(event, BatchSubmitFailed):
             self.submit_failed, self.maybe_created = event.reason, event.maybe_created
+            self.submit_fault = event.kind
             return None
         return self.cards.apply(event)
 

@@ -110,7 +110,7 @@ class Submitter:
                 # Nothing was made: forget the entry so that the next run plans these cards afresh.
                 self.state.batches.remove(batch)
                 save_state(self.plan_path, self.state)
-            await self.emit(BatchSubmitFailed(exc.message, maybe_created=not refused))
+            await self.emit(BatchSubmitFailed(exc.message, maybe_created=not refused, kind=exc.kind))
             return False
         await _maybe_pause()
         batch.note(info)
