@@ -280,7 +280,7 @@ class BatchGeneration(Generation):
         return None
 
     async def _repair_in_batch(self, repairs: list[Repair], round_: int, submitter: Submitter) -> None:
-        outgoing, requests = [], {}
+        outgoing: list[Outgoing] = []
         for r in repairs:
             await self._emit(r.first)
             await self._emit(r.saved)

@@ -4,6 +4,7 @@ report, whether it may replace the card on disk, and where a card of any compone
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from app.engine.batch_state import PendingItem
 from app.engine.card_run import REFUSAL_REASON
 from app.engine.events import Cancelled, Done, Failed, NotRun, TerminalEvent
 from app.engine.provider import FaultKind, StopReason
+from app.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 EXPIRED_REASON = "expired: the batch did not reach it within 24 h; the next run sends it again"
 MISSING_REASON = "no result came back for it; the next run sends it again"
@@ -105,7 +109,10 @@ def keep_in_history(folder: Path, card: StoredCard, item: PendingItem, done: Don
                     output_tokens=done.output_tokens, cost_usd=done.cost_usd, duration_s=done.duration_s,
                     request_sha256=item.request_sha256, body_sha256=body_sha256(body), generated_at=now,
                     batch=True)
-    record_version(folder, stem, meta, body, "generated")
+    try:
+        record_version(folder, stem, meta, body, "generated")
+    except StoreError as exc:
+        log.warning("%s", exc.message)  # the card itself is untouched; the run goes on
 
 
 def with_orphans(snapshot: StoreSnapshot) -> StoreSnapshot:

@@ -52,6 +52,13 @@ async def run_batch(plan: Path, client: AnthropicBatches, **options: object) -> 
     return generation, progress
 
 
+async def submitted(api: FakeMessagesAPI, client: AnthropicBatches, plan: Path) -> Path:
+    """The plan's cards sent as a batch that stays in progress until the test finishes it."""
+    api.batches.seconds = None
+    await run_batch(plan, client, detach=True)
+    return plan
+
+
 def written(plan: Path) -> list[str]:
     return sorted(parse_card(p.read_text(encoding="utf-8"))[0].component for p in cards_folder(plan).glob("*.md"))
 
@@ -157,9 +164,7 @@ async def test_cancel_detaches_and_the_batch_goes_on(api: FakeMessagesAPI, clien
 async def test_a_result_for_a_component_removed_meanwhile_becomes_an_orphan_card(
     api: FakeMessagesAPI, client: AnthropicBatches, tmp_path: Path
 ) -> None:
-    api.batches.seconds = None
-    plan = write_plan(tmp_path, 3)
-    await run_batch(plan, client, detach=True)
+    plan = await submitted(api, client, write_plan(tmp_path, 3))
     text = plan.read_text(encoding="utf-8")
     plan.write_text(text.split("## Component 03")[0], encoding="utf-8")
     api.batches.finish()
@@ -192,3 +197,21 @@ def test_progress_marks_cards_in_batch_until_their_result() -> None:
     progress.apply(Failed("B", FaultKind.BAD_REQUEST, "batch request errored: no", 1))
     assert progress.cards.cards["A"].state is CardState.DONE and progress.in_batch == 0
     assert progress.summary().startswith("1 done · 1 failed")
+
+
+async def test_results_stored_before_a_kill_are_not_stored_twice(
+    api: FakeMessagesAPI, client: AnthropicBatches, tmp_path: Path
+) -> None:
+    from app.engine.batch_state import state_path
+    from tests.helpers.cli import tree_digest
+
+    plan = await submitted(api, client, write_plan(tmp_path, 4))
+    pending = state_path(plan).read_bytes()
+    api.batches.finish()
+    await run_batch(plan, client)
+    stored = tree_digest(cards_folder(plan))
+    # A kill after the cards were written but before the state knew: the state says pending again.
+    state_path(plan).write_bytes(pending)
+    _, progress = await run_batch(plan, client)
+    assert tree_digest(cards_folder(plan)) == stored  # no card rewritten, no history version added
+    assert progress.cards.done == 4 and not progress.kept and load_state(plan) is None
