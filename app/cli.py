@@ -17,7 +17,7 @@ from app.provider_cli import add_models_command, add_provider_options, cmd_model
 if TYPE_CHECKING:
     from app.core.plan import Plan
 
-SUBCOMMANDS = ("generate", "review", "lint", "export", "estimate", "history", "draft", "models")
+SUBCOMMANDS = ("generate", "review", "lint", "export", "estimate", "history", "draft", "models", "batch")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -60,8 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--review", action="store_true",
                      help="review each card as soon as it is written (the reviewer model)")
     gen.add_argument("--review-model", metavar="ID", help="reviewer model id with --review")
+    gen.add_argument("--batch", action="store_true",
+                     help="send the cards as a Message Batch (half price, results within 24 h)")
+    gen.add_argument("--detach", action="store_true", help="with --batch: submit, print the id and exit")
+    gen.add_argument("--batch-repairs", action="store_true",
+                     help="with --batch: send repairs as a follow-up batch instead of live requests")
     gen.add_argument("--debug", action="store_true", help="show tracebacks")
     _add_review_parser(sub)
+
+    bat = sub.add_parser("batch", help="the plan's pending Message Batch: status, or --cancel")
+    bat.add_argument("plan", type=Path, metavar="PLAN")
+    bat.add_argument("--cancel", action="store_true", help="cancel it (what finished is still stored)")
+    bat.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    bat.add_argument("--debug", action="store_true", help="show tracebacks")
 
     lint = sub.add_parser("lint", help="plan errors and card-contract findings")
     lint.add_argument("plan", type=Path, metavar="PLAN")
@@ -87,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="ask the API's free token-counting endpoint (needs a key; falls back to the"
                           " offline count for a provider that cannot count)")
     add_provider_options(est)
+    est.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     est.add_argument("--debug", action="store_true", help="show tracebacks")
 
     hist = sub.add_parser("history", help="the recorded versions of one card")
@@ -260,7 +272,14 @@ def _cmd_estimate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             unavailable = "this provider cannot count tokens"
     estimate = estimate_plan(args.plan, plan, exact_input_tokens=exact_counts,
                              exact_unavailable=unavailable, model=config.model, local=config.local)
-    for line in estimate.lines():
+    from app.core.planner import estimate_json, forecast
+
+    ahead = forecast(args.plan, plan, estimate)
+    if args.json:
+        json.dump(estimate_json(estimate, ahead), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return EXIT_OK
+    for line in estimate.lines() + ahead.lines():
         print(line, file=out)
     return EXIT_OK
 
@@ -269,7 +288,15 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from app.terminal import run_generate
 
     _check_run_options(args)
+    if (args.detach or args.batch_repairs) and not args.batch:
+        raise UsageError("--detach and --batch-repairs go with --batch")
+    if args.batch and args.review:
+        raise UsageError("--review goes with live runs: review a batch's cards with `cardsmith review` once they are in")
     plan = load_checked_plan(args.plan, err)
+    if args.batch:
+        from app.batch_cli import run_batch_generate
+
+        return run_batch_generate(args, plan, out, err)
     return run_generate(args, plan, out, err)
 
 
@@ -295,6 +322,12 @@ def _cmd_review(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if report is not None:
         _print_report(report, args.json, out)
     return code
+
+
+def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from app.batch_cli import run_batch_command
+
+    return run_batch_command(args, load_checked_plan(args.plan, err), out, err)
 
 
 def _check_range(option: str, value: int, bounds: tuple[int, int]) -> None:
@@ -327,4 +360,5 @@ _HANDLERS = {
     "history": _cmd_history,
     "draft": _cmd_draft,
     "models": cmd_models,
+    "batch": _cmd_batch,
 }

@@ -173,7 +173,10 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
         return pipeline.on_writer_event(event) if pipeline is not None else reporter.on_event(event)
 
     generation = Generation(args.plan, plan, provider=None, options=options, on_event=forward)
-    planned = generation.prepare()
+    generation.prepare()
+    from app.batch_cli import hold_batched
+
+    planned = hold_batched(generation, err)
     to_send = [p for p in planned if p.send]
     if not to_send:
         kept = Counter(p.state.value for p in planned)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import parallel, review, scale, startup, window_load  # noqa: E402
+from bench import batch, parallel, review, scale, startup, window_load  # noqa: E402
 
 
 def main() -> int:
@@ -19,6 +19,7 @@ def main() -> int:
         (startup.main, ["--runs", "1"] if quick else []),
         (scale.main, ["--components", "100"] if quick else []),
         (review.main, ["--components", "16", "--rounds", "1"] if quick else []),
+        (batch.main, ["--components", "1000"] if quick else []),
     ]
     for fn, args in runs:
         print(fn(args), flush=True)

@@ -86,6 +86,9 @@ class CardMeta:
     findings: tuple[Finding, ...] = field(default=())
     review: CardReview | None = None
     """The reviewer's verdict (``app/core/review.py``); None writes no ``review:`` key at all."""
+    batch: bool = False
+    """The card's answer came from a Message Batch (at the batch price); written only when true,
+    so the files of live cards keep their bytes."""
 
 
 def normalize_line_endings(text: str) -> str:
@@ -116,6 +119,8 @@ def meta_to_dict(meta: CardMeta) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for f in fields(CardMeta):
         value = getattr(meta, f.name)
+        if f.name in _WRITTEN_WHEN_TRUE and not value:
+            continue
         if f.name == "cost_usd":
             value = UNKNOWN_COST if value is None else float(value)
         elif f.name == "duration_s":
@@ -129,6 +134,9 @@ def meta_to_dict(meta: CardMeta) -> dict[str, Any]:
         data[f.name] = value
     return data
 
+
+_WRITTEN_WHEN_TRUE = frozenset({"batch"})
+"""Keys left out of the front matter while false: a card file that never had them keeps its bytes."""
 
 # libyaml's emitter when the wheel has it: the pure-Python one made serializing 1,000 cards take
 # over a second (an export writes every card's front matter).
@@ -264,6 +272,7 @@ def meta_from_dict(data: dict[str, Any]) -> CardMeta:
         locked=_flag(data, "locked"),
         findings=_findings(data),
         review=_review(data),
+        batch=_flag(data, "batch"),
     )
 
 

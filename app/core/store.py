@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from app.core.card import CardMeta, body_sha256, normalize_body, parse_card, serialize_card
 from app.core.fsutil import atomic_write, is_tmp_leftover, remove_tmp_leftovers
 from app.core.plan import Component, Plan
-from app.core.slug import slugify, unique_slug
+from app.core.slug import TakenSlugs, slugify
 from app.core.states import CardState
 from app.errors import StoreError
 
@@ -245,7 +245,7 @@ def _timestamp(value: str) -> tuple[int, float | str]:
 
 def _assign_slugs(plan: Plan, cards: dict[str, StoredCard], stems: list[str]) -> dict[str, str]:
     slugs: dict[str, str] = {}
-    taken: set[str] = set(stems)
+    taken = TakenSlugs(stems)
     for component in plan.components:
         card = cards.get(component.key)
         if card is not None:
@@ -253,7 +253,5 @@ def _assign_slugs(plan: Plan, cards: dict[str, StoredCard], stems: list[str]) ->
             continue
         if component.key in slugs:
             continue
-        slug = unique_slug(slugify(component.name), taken)
-        taken.add(slug)
-        slugs[component.key] = slug
+        slugs[component.key] = taken.claim(slugify(component.name))
     return slugs

@@ -50,6 +50,7 @@ FILTERS: tuple[tuple[str, Callable[[CardState], bool] | None], ...] = (
     ("Locked", _one_of(CardState.LOCKED)),
     ("Failed", _one_of(CardState.FAILED)),
     ("Cancelled/Not run", _one_of(CardState.CANCELLED, CardState.NOT_RUN)),
+    ("In batch", _one_of(CardState.IN_BATCH)),
 )
 REVIEW_FILTERS: tuple[tuple[str, ReviewStatus], ...] = tuple(
     (f"Review: {status.label}", status)
@@ -75,6 +76,7 @@ _STATE_COLOURS: dict[CardState, str] = {
     CardState.FAILED: "#e5484d",
     CardState.CANCELLED: "#b08800",
     CardState.NOT_RUN: "#b08800",
+    CardState.IN_BATCH: "#768390",
 }
 
 _REVIEW_COLOURS: dict[ReviewStatus, str] = {

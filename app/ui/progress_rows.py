@@ -52,6 +52,7 @@ _REVIEW_HUES = {ReviewStatus.PASS: 130, ReviewStatus.REVISE: 35, ReviewStatus.FA
 # Nothing is happening, nothing usable: a grey bar.
 _GREY_STATES = frozenset({
     CardState.CANCELLED, CardState.NOT_RUN, CardState.STALE, CardState.MISSING, CardState.QUEUED,
+    CardState.IN_BATCH,
 })
 
 

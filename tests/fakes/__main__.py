@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="what review requests get (tests/fakes/review_api.py)")
     p.add_argument("--review-revise", action="append", default=[], metavar="NAME",
                    help="this component's review is revise, with a note on a code line (repeatable)")
+    p.add_argument("--batch-seconds", type=float, default=0.0,
+                   help="a message batch ends this long after it is created (-1: only on POST /_fake/batches/finish)")
     return p
 
 
@@ -68,6 +70,7 @@ async def _serve(args: argparse.Namespace) -> None:
         max_open_streams_before_429=args.max_open_streams,
         retry_after_s=args.retry_after,
         fault_rate=args.fault_rate,
+        batch_seconds=None if args.batch_seconds < 0 else args.batch_seconds,
     )
     api.drafts.mode = args.draft_mode
     api.reviews.mode = args.review_mode

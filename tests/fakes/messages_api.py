@@ -33,6 +33,7 @@ from aiohttp import web
 
 from tests.fakes import cards
 from tests.fakes.drafts import DRAFT_COMPONENT, DraftDesk
+from tests.fakes.batches_api import FakeBatches
 
 # Kinds that answer with a 200 event stream (some of them break it on purpose).
 STREAM_KINDS = frozenset(
@@ -53,6 +54,8 @@ STREAM_KINDS = frozenset(
 )
 # Kinds that answer with an HTTP error; any "http_NNN" is accepted too.
 ERROR_KINDS = frozenset({"spend_limit"})
+BATCH_ONLY_KINDS = frozenset({"expired", "canceled"})
+"""Results only a batch request can get (``tests/fakes/batches_api.py``)."""
 TRANSIENT_FAULT_KINDS: tuple[str, ...] = (
     "http_429",
     "http_529",
@@ -134,7 +137,8 @@ class Step:
     tokens_per_s: float | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in STREAM_KINDS and self.kind not in ERROR_KINDS and not _HTTP_KIND.match(self.kind):
+        known = STREAM_KINDS | ERROR_KINDS | BATCH_ONLY_KINDS
+        if self.kind not in known and not _HTTP_KIND.match(self.kind):
             raise ValueError(f"unknown fake step {self.kind!r}")
 
     @property
@@ -249,6 +253,7 @@ class FakeMessagesAPI:
         retry_after_s: float = 1.0,
         fault_rate: float = 0.0,
         fault_kinds: Iterable[str] = TRANSIENT_FAULT_KINDS,
+        batch_seconds: float | None = 0.0,
     ) -> None:
         self.mode = as_step(mode)
         self.ttft_s = ttft_s
@@ -284,6 +289,7 @@ class FakeMessagesAPI:
 
         self.reviews = ReviewStandIn(self)
         """Answers review requests (a JSON shape asked for): ``tests/fakes/review_api.py``."""
+        self.batches = FakeBatches(self, seconds=batch_seconds)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -294,6 +300,7 @@ class FakeMessagesAPI:
         app.router.add_post("/_fake/resume", self._handle_resume)
         app.router.add_get("/_fake/records", self._handle_records)
         app.router.add_get("/_fake/beacon/{what:.*}", self._handle_beacon)
+        self.batches.mount(app)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         # handler_cancellation: a client that goes away cancels its handler, so a stalled
         # stream ends and open_streams stays true.
@@ -610,12 +617,17 @@ class FakeMessagesAPI:
         if step.kind in ("drop", "stall"):
             await self._wait_client_gone(request, abort=step.kind == "drop")
             return web.Response(status=204)
+        message = self.message_body(step, component, language, model, input_tokens)
+        return web.json_response(message, headers={"request-id": rid})
+
+    def message_body(self, step: Step, component: str, language: str, model: str, input_tokens: int) -> dict[str, Any]:
+        """A whole (not streamed) answer: what a non-streaming request or a batch result carries."""
         text = self._card_text(step, component, language)
         content: list[dict[str, Any]] = [{"type": "text", "text": text}]
         if step.kind == "thinking":
             thought = THINKING_TEXT.format(component=component)
             content.insert(0, {"type": "thinking", "thinking": thought, "signature": THINKING_SIGNATURE})
-        message = {
+        return {
             "id": self._message_id(),
             "type": "message",
             "role": "assistant",
@@ -625,7 +637,6 @@ class FakeMessagesAPI:
             "stop_sequence": None,
             "usage": {"input_tokens": input_tokens, "output_tokens": _tokens(text)},
         }
-        return web.json_response(message, headers={"request-id": rid})
 
     async def _stream_response(
         self,

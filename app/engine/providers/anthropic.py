@@ -109,7 +109,7 @@ class AnthropicProvider:
         tool_call = ToolCall(request.answer_format)
         try:
             async with client.messages.with_streaming_response.create(
-                **_params(request), stream=True
+                **request_params(request), stream=True
             ) as response:
                 request_id = response.headers.get("request-id")
                 async for name, data in server_sent_events(response.iter_lines()):
@@ -163,7 +163,7 @@ class AnthropicProvider:
     async def count_tokens(self, request: CardRequest) -> int:
         """Input tokens of the request, from the API's free token-counting endpoint."""
         client = await self._client_off_loop(request)
-        params = _params(request)
+        params = request_params(request)
         params.pop("max_tokens")
         try:
             result = await client.messages.count_tokens(**params)
@@ -319,7 +319,9 @@ class AnthropicProvider:
         return connect_reason(exc, self._connect_timeout_s)
 
 
-def _params(request: CardRequest) -> dict[str, Any]:
+def request_params(request: CardRequest) -> dict[str, Any]:
+    """The Messages API parameters of a request: a live stream sends them (with ``stream``), a
+    batch request carries them as its ``params``, so both are the same request."""
     params: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens,
