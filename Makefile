@@ -21,8 +21,10 @@ run: $(STAMP)
 	@test -f $(WORKCOPY)/auth-service.md || { mkdir -p $(WORKCOPY) && cp -R $(EXAMPLE) $(EXAMPLE:.md=.cards) $(WORKCOPY)/; }
 	$(VENV)/bin/cardsmith $(WORKCOPY)/auth-service.md
 
-## The whole test suite (offscreen Qt, a local stand-in for the API; never the internet).
+## The whole test suite (offscreen Qt, a local stand-in for the API; never the internet). Where npm is
+## installed, the Docusaurus and Starlight sites the suite builds get their packages first, once, in ~/.cache.
 test: $(STAMP)
+	$(PY) -m tests.helpers.npm_sites install
 	$(PY) -m pytest
 
 ## The README's picture: the window mid-run under a virtual X screen, against the local stand-in.

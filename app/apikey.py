@@ -121,3 +121,61 @@ MISSING_KEY_HELP = (
     "no API key: set ANTHROPIC_API_KEY in the environment"
     " (or store one from the window's Settings)"
 )
+
+
+# --- whether a key can be stored here (blocking: the window calls these off the GUI thread) ------
+
+KEYRING_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """Where the key comes from, and whether a keyring could store one."""
+
+    source: KeySource
+    note: str = ""
+    keyring_problem: str = ""
+    """Why keys cannot be stored in a keyring here; "" when a usable keyring exists."""
+
+
+def check_key_status(timeout_s: float = KEYRING_TIMEOUT_S) -> KeyStatus:
+    """Where the key comes from and whether a keyring can store one. Blocks up to ~2 timeouts."""
+    found = lookup_key(timeout_s=timeout_s)
+    return KeyStatus(found.source, found.note, keyring_problem(found.note, timeout_s))
+
+
+def keyring_problem(note: str, timeout_s: float = KEYRING_TIMEOUT_S) -> str:
+    """"" when keys can be stored; else one line saying why not."""
+    if note == "no system keyring is available":
+        return "No system keyring is available here (a headless Linux box has no Secret Service)."
+    try:
+        backend = run_with_timeout(_keyring_backend, timeout_s)
+    except KeyringTimeout:
+        return ""  # a slow keyring is still a keyring; storing reports its own timeout
+    except Exception:  # noqa: BLE001 - any failure to pick a backend means "no keyring"
+        return "No system keyring is available here."
+    module = type(backend).__module__
+    if module.startswith("keyrings.alt"):
+        return "The only keyring here keeps passwords in a plain file; Cardsmith will not use it."
+    if module in ("keyring.backends.null", "keyring.backends.fail"):
+        return "No system keyring is available here (the keyring is turned off or missing)."
+    if module == "keyring.backends.chainer" and not getattr(backend, "backends", ()):
+        return "No system keyring is available here."
+    return ""
+
+
+def _keyring_backend() -> object:
+    import keyring
+
+    return keyring.get_keyring()
+
+
+def describe_keyring_error(exc: BaseException) -> str:
+    """One line without the exception's text, which a backend might fill with anything."""
+    if isinstance(exc, KeyringTimeout):
+        return "the system keyring did not answer in time"
+    if type(exc).__name__ == "NoKeyringError":
+        return "no system keyring is available"
+    if isinstance(exc, RuntimeError) and "plaintext" in str(exc):
+        return str(exc)  # store_key's own refusal
+    return f"the system keyring failed ({type(exc).__name__})"

@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.core.fsutil import atomic_write
 from app.core.ranges import (
@@ -27,6 +27,9 @@ from app.core.ranges import (
 )
 from app.errors import CardsmithError
 from app.paths import config_dir
+
+if TYPE_CHECKING:  # the engine is imported by a run, not by reading the preferences
+    from app.engine.generate import GenerateOptions
 
 log = logging.getLogger(__name__)
 
@@ -195,3 +198,16 @@ def _known_secrets() -> list[str]:
         getattr(apikey, "_session_key", None) or "",
     ]
     return [c for c in candidates if len(c) >= _MIN_SECRET_CHARS]
+
+
+def generate_options(settings: Settings, options: GenerateOptions) -> GenerateOptions:
+    """``options`` with the user's settings filled in where the caller left the plan's value."""
+    return replace(
+        options,
+        model=options.model or settings.model,
+        concurrency=options.concurrency if options.concurrency is not None else settings.concurrency,
+        max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
+        stall_timeout_s=settings.stall_timeout_s,
+        max_attempts=settings.max_attempts,
+        repairs=settings.repairs,
+    )

@@ -6,21 +6,26 @@ import argparse
 import asyncio
 import signal
 from collections import Counter
-from typing import TextIO
+from typing import TYPE_CHECKING, Awaitable, TextIO
 
 from app.core.plan import Plan
 from app.core.states import CardState
 from app.engine import events as ev
 from app.engine.generate import CardSaved, GenerateOptions, Generation
 from app.engine.progress import RunProgress
-from app.engine.provider import FaultKind, Provider
+from app.engine.provider import FaultKind, Provider, is_local
 from app.engine.provider_config import (
     ProviderChoice,
     ProviderConfig,
+    ProviderKind,
     make_provider,
     preload,
+    provider_class,
     resolve_provider_config,
 )
+
+if TYPE_CHECKING:
+    from app.engine.review_pipeline import ReviewPipeline
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # A refused key and an unknown model are the user's to fix before anything can be sent (exit 2);
@@ -28,9 +33,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 USAGE_STOPS = frozenset({FaultKind.AUTH, FaultKind.NOT_FOUND})
 
 
-def provider_config(plan: Plan, model: str | None = None) -> ProviderConfig:
-    """The command line's provider: ``--model``, then the plan's front matter, then the environment."""
-    return resolve_provider_config(ProviderChoice(model=model), plan=plan.settings)
+def provider_config(plan: Plan, choice: ProviderChoice | None = None) -> ProviderConfig:
+    """The command line's provider: ``--provider``, ``--base-url`` and ``--model`` (``choice``),
+    then the plan's front matter, then the environment."""
+    return resolve_provider_config(choice or ProviderChoice(), plan=plan.settings)
 
 
 def open_provider(config: ProviderConfig) -> Provider:
@@ -40,11 +46,13 @@ def open_provider(config: ProviderConfig) -> Provider:
     return provider
 
 
-def count_exact(plan: Plan) -> dict[str, int] | None:
+def count_exact(plan: Plan, config: ProviderConfig) -> dict[str, int] | None:
     """Exact input tokens per component from the provider; None when it cannot count them."""
     from app.engine.countcheck import count_input_tokens
 
-    provider = open_provider(provider_config(plan))
+    if not hasattr(provider_class(config.kind), "count_tokens"):
+        return None
+    provider = open_provider(config)
 
     async def run() -> dict[str, int] | None:
         try:
@@ -150,25 +158,37 @@ class _Reporter:
         self.console.print(text, markup=False)
 
 
+Reporter = _Reporter
+"""The review command draws its progress with it too (``app/review_terminal.py``)."""
+
+
 def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO) -> int:
-    config = provider_config(plan, args.model)
+    from app.provider_cli import provider_choice, warn_unknown_model
+
+    config = provider_config(plan, provider_choice(args))
     options = GenerateOptions(
         only=tuple(args.only),
         force=args.force,
-        concurrency=args.concurrency,
+        concurrency=args.concurrency or config.concurrency,
         model=config.model,
-        stall_timeout_s=args.stall_timeout,
+        stall_timeout_s=args.stall_timeout or config.stall_timeout_s,
         max_attempts=args.max_attempts,
         repairs=args.repairs,
         cache=not args.no_cache,
     )
-    from app.cli import warn_unknown_model
+    warn_unknown_model(config, err)
+    reviewing = bool(getattr(args, "review", False))
+    reporter = _review_reporter(err) if reviewing else _Reporter(err)
+    pipeline = None  # generate --review: each written card is reviewed at once (review_terminal.py)
 
-    warn_unknown_model(config.model, err)
-    reporter = _Reporter(err)
-    generation = Generation(args.plan, plan, provider=None, options=options,
-                            on_event=reporter.on_event)
-    planned = generation.prepare()
+    def forward(event: object) -> None | Awaitable[None]:
+        return pipeline.on_writer_event(event) if pipeline is not None else reporter.on_event(event)
+
+    generation = Generation(args.plan, plan, provider=None, options=options, on_event=forward)
+    generation.prepare()
+    from app.batch_cli import hold_batched
+
+    planned = hold_batched(generation, err)
     to_send = [p for p in planned if p.send]
     if not to_send:
         kept = Counter(p.state.value for p in planned)
@@ -177,7 +197,14 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
         return EXIT_OK
     provider = open_provider(config)
     generation.provider = provider
+    if reviewing:
+        pipeline = _review_pipeline(args, plan, reporter)
     reporter.total = len(to_send)
+    reporter.progress.local = is_local(provider)
+    if config.kind is not ProviderKind.ANTHROPIC:
+        at_once = options.concurrency or plan.settings.concurrency
+        print(f"{len(to_send)} cards to {config.model} at {config.base_url}"
+              f" ({'local, ' if reporter.progress.local else ''}{at_once} at a time)", file=err)
     interrupted = False
 
     with reporter:
@@ -188,7 +215,7 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
             def on_sigint() -> None:
                 nonlocal interrupted
                 interrupted = True
-                generation.cancel()
+                (pipeline or generation).cancel()
 
             try:
                 loop.add_signal_handler(signal.SIGINT, on_sigint)
@@ -196,14 +223,36 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
                 pass
             ticker = asyncio.create_task(reporter.tick())
             try:
-                return await generation.run()
+                return await (pipeline.run(generation) if pipeline else generation.run())
             finally:
                 ticker.cancel()
                 await provider.aclose()
+                if pipeline is not None:
+                    await pipeline.reviewer.provider.aclose()
 
         totals = asyncio.run(main())
 
-    return _summarize(totals, reporter, interrupted, err)
+    code = _summarize(totals, reporter, interrupted, err)
+    if pipeline is None or interrupted:
+        return code
+    from app.review_terminal import review_exit
+
+    return review_exit(code, reporter, pipeline, err)
+
+
+def _review_reporter(err: TextIO) -> _Reporter:
+    from app.review_terminal import ReviewReporter
+
+    return ReviewReporter(err)
+
+
+def _review_pipeline(args: argparse.Namespace, plan: Plan, reporter: _Reporter) -> "ReviewPipeline":
+    """The reviewer behind ``generate --review`` (its key read now, like the generation's)."""
+    from app.engine.review_pipeline import ReviewPipeline
+    from app.review_terminal import review_options, reviewer_for
+
+    options = review_options(args, plan, args.review_model)
+    return ReviewPipeline(reviewer_for(args, plan, options, reporter.on_event), reporter.on_event)
 
 
 def _summarize(totals: ev.RunTotals, reporter: _Reporter, interrupted: bool, err: TextIO) -> int:

@@ -7,17 +7,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import caching, parallel, scale, startup, window_load  # noqa: E402
+from bench import batch, caching, parallel, review, scale, startup, window_load  # noqa: E402
 
 
 def main() -> int:
     quick = "--quick" in sys.argv
     runs = [
         (parallel.main, ["--components", "16", "--levels", "4,8"] if quick else []),
+        (parallel.main, ["--api", "openai", "--levels", "1,4"] + (["--components", "16"] if quick else [])),
         (window_load.main, ["--components", "16"] if quick else []),
         (startup.main, ["--runs", "1"] if quick else []),
         (scale.main, ["--components", "100"] if quick else []),
         (caching.main, ["--pairs", "1"] if quick else []),
+        (review.main, ["--components", "16", "--rounds", "1"] if quick else []),
+        (batch.main, ["--components", "1000"] if quick else []),
     ]
     for fn, args in runs:
         print(fn(args), flush=True)

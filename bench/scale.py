@@ -121,7 +121,7 @@ def window_child(plan_path: Path) -> dict:
         while not window.preview.is_loaded:
             await asyncio.sleep(0.01)
         out["loaded_s"] = time.perf_counter() - t0
-        keys = [c.key for c in window.plan.components]
+        keys = [c.key for c in window.session.plan.components]
         # "every card in the page": ask the page how many articles it holds.
         # Every card's article sent to the page (the preview's own bookkeeping of what it holds).
         while len(window.preview._sent) < len(keys) and time.perf_counter() - t0 < 60:

@@ -57,14 +57,13 @@ def child(kind: str, target: str) -> None:
 
         app, _loop = create_application([sys.argv[0]])
         from app.ui.main_window import MainWindow
-        from app.ui.recovery import install_termination_handler
-        from app.ui.window_state import remember_window_state
+        from app.ui.termination import install_termination_handler
 
         termination = install_termination_handler(app)
         window = MainWindow(Path(target))
         if termination is not None:
-            termination.window = window
-        remember_window_state(window)
+            termination.before_exit = window.keep_work
+        window.remember_state()
         window.show()
         preview = window.preview
     else:

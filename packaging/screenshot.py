@@ -30,7 +30,7 @@ async def scenario(window, api, out: Path) -> str | None:  # type: ignore[no-unt
         await asyncio.sleep(0.01)
     api.pause()
     await asyncio.sleep(1.0)  # let throttled updates reach the widgets and the preview paint
-    names = [c.name for c in window.plan.components]
+    names = [c.name for c in window.session.plan.components]
     bars = {n: window.panel.bar_value(n) for n in names}
     full = [n for n, v in bars.items() if v == BAR_MAX]
     if len(full) != 3:

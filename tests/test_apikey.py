@@ -2,47 +2,33 @@
 
 from __future__ import annotations
 
-import keyring
-import keyring.backend
+import threading
+from collections.abc import Iterator
+
+import keyring.backends.fail
 import pytest
 
 from app import apikey
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """An in-memory backend: what a desktop's Secret Service would hold."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
+from tests.helpers.keyrings import MemoryKeyring, keyring_backend
 
 
 class HangingKeyring(MemoryKeyring):
-    def get_password(self, service: str, username: str) -> str | None:
-        import time
+    """Answers only once the test is over (``release``), long after the lookup gave up."""
 
-        time.sleep(2)
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.release.wait(30)
         return "too-late"
 
 
 @pytest.fixture
-def memory_keyring() -> MemoryKeyring:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+def hanging_keyring() -> Iterator[HangingKeyring]:
+    with keyring_backend(HangingKeyring()) as backend:
+        yield backend
+        backend.release.set()
 
 
 def test_environment_wins(monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring) -> None:
@@ -69,24 +55,13 @@ def test_null_keyring_means_no_key_stored() -> None:
 
 
 def test_missing_keyring_is_not_an_error() -> None:
-    import keyring.backends.fail
-
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    try:
+    with keyring_backend(keyring.backends.fail.Keyring()):
         found = apikey.lookup_key()
-    finally:
-        keyring.set_keyring(previous)
     assert found.key is None and "no system keyring" in found.note
 
 
-def test_hung_keyring_times_out() -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(HangingKeyring())
-    try:
-        found = apikey.lookup_key(timeout_s=0.2)
-    finally:
-        keyring.set_keyring(previous)
+def test_hung_keyring_times_out(hanging_keyring: HangingKeyring) -> None:
+    found = apikey.lookup_key(timeout_s=0.2)
     assert found.key is None and "did not answer" in found.note
 
 

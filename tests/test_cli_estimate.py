@@ -14,21 +14,16 @@ from app.engine.provider import StreamChunk
 from tests.fakes.model_rules import count_tokens
 from tests.helpers.cli import run_cli
 from tests.helpers.plans import write_plan
-from tests.helpers.server_thread import serving_cli
-
-KEY = "sk-ant-test-canary-0123456789"
+from tests.helpers.server_thread import StandIn
 
 
 def input_line(out: str) -> str:
     return next(line for line in out.splitlines() if line.startswith("input tokens"))
 
 
-def test_exact_counts_come_from_the_token_counting_endpoint(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_exact_counts_come_from_the_token_counting_endpoint(tmp_path: Path, api: StandIn) -> None:
     plan_path = write_plan(tmp_path, 3)
-    with serving_cli(monkeypatch, KEY) as api:
-        result = run_cli("estimate", plan_path, "--exact")
+    result = run_cli("estimate", plan_path, "--exact")
     assert result.code == 0, result.err
     plan = load_plan(plan_path)
     # The stand-in counts the system prompt and messages with the model's tokenizer.
@@ -52,16 +47,15 @@ class NoCounting:
 
 
 def test_a_provider_that_cannot_count_falls_back_to_the_offline_count(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: StandIn
 ) -> None:
     import app.terminal
 
     made: list[Any] = []
     monkeypatch.setattr(app.terminal, "make_provider", lambda config: made.append(config) or NoCounting())
     plan_path = write_plan(tmp_path, 3)
-    with serving_cli(monkeypatch, KEY) as api:
-        offline = run_cli("estimate", plan_path)
-        result = run_cli("estimate", plan_path, "--exact")
+    offline = run_cli("estimate", plan_path)
+    result = run_cli("estimate", plan_path, "--exact")
     assert result.code == 0, result.err
     assert len(made) == 1 and api.records == []
     assert input_line(result.out) == input_line(offline.out)

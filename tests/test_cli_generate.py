@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -16,25 +14,15 @@ from app.core.card import parse_card
 from app.core.plan import load_plan
 from app.core.store import CardStore
 from tests.fakes.messages_api import FakeMessagesAPI, Step, unreachable_base_url
-from tests.helpers.cli import REPO, run_cli, tree_digest
+from tests.helpers.card_files import card_files
+from tests.helpers.cli import REPO, one_error_line, run_cli, tree_digest
 from tests.helpers.plans import component_names, write_plan
-from tests.helpers.server_thread import serving_cli
-
-KEY = "sk-ant-test-canary-0123456789"
-
-
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with serving_cli(monkeypatch, KEY, mode="good") as fake:
-        yield fake
+from tests.helpers.server_thread import KEY, message_requests
+from tests.helpers.waits import wait_until
 
 
 def sent(api: FakeMessagesAPI) -> list[str]:
-    return [r.component for r in api.records if r.path == "/v1/messages"]
-
-
-def card_files(plan: Path) -> list[Path]:
-    return sorted(CardStore(plan).folder.glob("*.md"))
+    return [r.component for r in message_requests(api)]
 
 
 def test_twelve_components_give_twelve_clean_cards_and_a_rerun_sends_nothing(
@@ -143,14 +131,6 @@ def test_max_attempts_counts_every_request(api: FakeMessagesAPI, tmp_path: Path)
     assert card_files(plan) == []
 
 
-def one_error_line(err: str) -> str:
-    """A run that stops before any card is done says why in exactly one line, and nothing else."""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cardsmith: error:"), err
-    assert "Traceback" not in err and KEY not in err
-    return lines[0]
-
-
 def test_refused_key_stops_the_run_with_exit_2_and_touches_nothing(
     api: FakeMessagesAPI, tmp_path: Path
 ) -> None:
@@ -250,15 +230,11 @@ def test_wrapped_answer_is_unwrapped_before_it_is_stored(api: FakeMessagesAPI, t
 def test_ctrl_c_keeps_finished_cards_and_exits_130(api: FakeMessagesAPI, tmp_path: Path) -> None:
     api.tokens_per_s = 150.0  # a card takes about a second to stream
     plan = write_plan(tmp_path, 8, concurrency=2)
-    env = dict(os.environ, ANTHROPIC_BASE_URL=api.base_url, ANTHROPIC_API_KEY=KEY)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "generate", str(plan)], cwd=REPO, env=env,
+    proc = subprocess.Popen(  # the environment points it at the stand-in
+        [sys.executable, "-m", "app", "generate", str(plan)], cwd=REPO,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.monotonic() + 60
-    while not card_files(plan) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert card_files(plan), "no card finished"
+    assert wait_until(lambda: bool(card_files(plan)), alive=lambda: proc.poll() is None), "no card finished"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err

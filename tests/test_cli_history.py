@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
-
-import pytest
 
 from app.core.card import body_sha256
 from app.core.history import list_versions, record_version
@@ -15,21 +12,12 @@ from app.core.store import CardStore, StoredCard
 from tests.fakes.messages_api import FakeMessagesAPI
 from tests.helpers.cli import run_cli
 from tests.helpers.plans import write_plan
-from tests.helpers.server_thread import serving_cli
 
-KEY = "sk-ant-test-canary-0123456789"
 NAME = "Component 01"
 
 
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with serving_cli(monkeypatch, KEY, mode="good") as fake:
-        yield fake
-
-
 def the_card(plan: Path) -> StoredCard:
-    card = CardStore(plan).load(load_plan(plan)).cards[NAME.casefold()]
-    return card
+    return CardStore(plan).load(load_plan(plan)).cards[NAME.casefold()]
 
 
 def history(plan: Path, *extra: str) -> list[str]:

@@ -6,49 +6,37 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from app.core.card import parse_card
 from app.core.pricing import TokenUsage, usage_cost_usd
-from app.core.store import CardStore
 from app.paths import rate_limits_file
 from tests.fakes import cards
 from tests.fakes.messages_api import FakeMessagesAPI
 from tests.fakes.model_rules import THINKING_TOKENS
 from tests.fakes.rate_limit_headers import Limits
+from tests.helpers.card_files import stored_cards as stored
 from tests.helpers.cli import Result, run_cli
 from tests.helpers.plans import component_names, write_plan
-from tests.helpers.server_thread import serving_cli
+from tests.helpers.server_thread import KEY, StandIn, message_requests
 
-KEY = "sk-ant-test-canary-models-0123456789"
 LONG_CONTEXT = "The service keeps every secret out of its logs and compares them in constant time. " * 40
 """About 830 stand-in tokens: over the 5.x models' 512-token minimum cacheable prefix."""
 SAMPLING = {"temperature", "top_p", "top_k"}
 
 
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
+def api(stand_in: StandIn) -> FakeMessagesAPI:
     # Headers and message_start come 0.2 s after a request: requests sent together would each
     # write the cache before any of them could read it.
-    with serving_cli(monkeypatch, KEY, ttfb_s=0.2, rate_limits=Limits(50, 80_000, 40_000)) as fake:
-        yield fake
+    return stand_in(api_key=KEY, ttfb_s=0.2, rate_limits=Limits(50, 80_000, 40_000))
 
 
 def messages(api: FakeMessagesAPI) -> list:
-    records = [r for r in api.records if r.path == "/v1/messages"]
+    records = message_requests(api)
     # Whatever the test, no request ever carries a sampling parameter.
     assert not any(SAMPLING & set(r.params) for r in records)
     return records
-
-
-def stored(plan: Path) -> dict[str, tuple]:
-    out = {}
-    for f in sorted(CardStore(plan).folder.glob("*.md")):
-        meta, body = parse_card(f.read_text(encoding="utf-8"))
-        out[meta.component] = (meta, body)
-    return out
 
 
 def test_a_plan_without_a_model_runs_on_haiku_5_5_thinking_at_low_effort(

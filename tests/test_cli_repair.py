@@ -5,44 +5,33 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from app.core.card import parse_card
+from app.core.card import CardMeta, parse_card
 from app.core.history import list_versions
 from app.core.plan import load_plan
-from app.core.pricing import cost_usd
+from app.core.pricing import TokenUsage, usage_cost_usd
 from app.core.prompt import CardRequest, build_request
 from app.core.store import CardStore
 from app.engine import generate as generate_module
 from tests.fakes import cards
 from tests.fakes.messages_api import FakeMessagesAPI, Step, repair_verdict
 from tests.fakes.model_rules import THINKING_TOKENS, count_tokens
+from tests.helpers.card_files import card_files, stored_cards
 from tests.helpers.cli import run_cli
 from tests.helpers.plans import component_names, write_plan
-from tests.helpers.server_thread import serving_cli
-
-KEY = "sk-ant-test-canary-0123456789"
+from tests.helpers.server_thread import KEY, StandIn, message_requests
 
 
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with serving_cli(monkeypatch, KEY, mode="broken_then_repair") as fake:
-        yield fake
+def api(stand_in: StandIn) -> FakeMessagesAPI:
+    """Every first answer breaks the contract; only a genuine repair request gets a good card."""
+    return stand_in(mode="broken_then_repair", api_key=KEY)
 
 
-def stored(plan: Path) -> dict[str, tuple[object, str]]:
-    """component -> (meta, body) of every stored card."""
-    out: dict[str, tuple[object, str]] = {}
-    for f in sorted(CardStore(plan).folder.glob("*.md")):
-        meta, body = parse_card(f.read_text(encoding="utf-8"))
-        out[meta.component] = (meta, body)
-    return out
-
-
-def errors_of(meta: object) -> list[str]:
-    return [f.rule for f in meta.findings if f.severity == "error"]  # type: ignore[attr-defined]
+def errors_of(meta: CardMeta) -> list[str]:
+    return [f.rule for f in meta.findings if f.severity == "error"]
 
 
 def tokens(text: str) -> int:
@@ -59,10 +48,10 @@ def test_every_broken_card_is_repaired_and_the_summary_says_so(
     assert result.code == 0, result.err
     assert "6/6 done" in result.err and "6 repaired" in result.err
 
-    messages = [r for r in api.records if r.path == "/v1/messages"]
+    messages = message_requests(api)
     assert len(messages) == 12
     parsed = load_plan(plan)
-    cards_by_name = stored(plan)
+    cards_by_name = stored_cards(plan)
     assert sorted(cards_by_name) == component_names(6)
     for name in component_names(6):
         first, repair = api.requests_for(name)
@@ -74,16 +63,18 @@ def test_every_broken_card_is_repaired_and_the_summary_says_so(
         assert first.thinking_tokens == repair.thinking_tokens == THINKING_TOKENS["low"]
 
         meta, body = cards_by_name[name]
-        assert meta.findings == ()  # type: ignore[attr-defined]
+        assert meta.findings == ()
         assert body == cards.good_card(name, "typescript")
         # The card answers the component's own request: a repair leaves staleness alone.
         request = build_request(parsed, parsed.component(name))  # type: ignore[arg-type]
-        assert meta.request_sha256 == request.sha256()  # type: ignore[attr-defined]
+        assert meta.request_sha256 == request.sha256()
         # Both requests are paid for, and the card's totals say so.
         expected_out = tokens(cards.broken_card(name, "typescript")) + tokens(body) + 2 * THINKING_TOKENS["low"]
-        assert meta.output_tokens == expected_out  # type: ignore[attr-defined]
-        assert meta.cost_usd == pytest.approx(  # type: ignore[attr-defined]
-            cost_usd(meta.model, meta.input_tokens, meta.output_tokens)  # type: ignore[attr-defined]
+        assert meta.output_tokens == expected_out
+        assert meta.cost_usd == pytest.approx(
+            usage_cost_usd(meta.model, TokenUsage(meta.input_tokens, meta.output_tokens,
+                                                  cache_read_tokens=meta.cache_read_tokens,
+                                                  cache_write_5m_tokens=meta.cache_write_tokens))
         )
         kinds = [v.kind for v in list_versions(CardStore(plan).folder, _slug_of(plan, name))]
         assert kinds == ["generated", "repaired"]
@@ -94,7 +85,7 @@ def test_every_broken_card_is_repaired_and_the_summary_says_so(
 
 
 def _slug_of(plan: Path, name: str) -> str:
-    for f in CardStore(plan).folder.glob("*.md"):
+    for f in card_files(plan):
         meta, _ = parse_card(f.read_text(encoding="utf-8"))
         if meta.component == name:
             return f.stem
@@ -105,9 +96,9 @@ def test_repairs_off_stores_the_broken_cards_and_exits_1(api: FakeMessagesAPI, t
     plan = write_plan(tmp_path, 3)
     result = run_cli("generate", plan, "--repairs", "0")
     assert result.code == 1
-    assert len([r for r in api.records if r.path == "/v1/messages"]) == 3
+    assert len(message_requests(api)) == 3
     assert "repaired" not in result.err
-    for meta, _ in stored(plan).values():
+    for meta, _ in stored_cards(plan).values():
         assert {"code-lines", "why-section"} <= set(errors_of(meta))
     assert run_cli("lint", plan).code == 1
 
@@ -134,11 +125,11 @@ def test_a_repair_that_is_not_better_keeps_the_original(
     result = run_cli("generate", plan)
     assert result.code == 1
     assert len(api.requests_for(name)) == 2
-    ((meta, body),) = stored(plan).values()
+    ((meta, body),) = stored_cards(plan).values()
     assert "const v1 = 1;" in body and "const w1" not in body
     assert "repaired" not in result.err
     thinking = sum(r.thinking_tokens for r in api.requests_for(name))
-    assert meta.output_tokens == tokens(original) + tokens(repair) + thinking  # type: ignore[attr-defined]
+    assert meta.output_tokens == tokens(original) + tokens(repair) + thinking
     assert [v.kind for v in list_versions(CardStore(plan).folder, _slug_of(plan, name))] == ["generated"]
 
 
@@ -152,8 +143,8 @@ def test_warnings_alone_never_trigger_a_repair(api: FakeMessagesAPI, tmp_path: P
     result = run_cli("generate", plan)
     assert result.code == 0, result.err
     assert len(api.requests_for(name)) == 1
-    ((meta, _),) = stored(plan).values()
-    assert meta.findings and errors_of(meta) == []  # type: ignore[attr-defined]
+    ((meta, _),) = stored_cards(plan).values()
+    assert meta.findings and errors_of(meta) == []
     assert "repaired" not in result.err
 
 
@@ -177,7 +168,7 @@ def test_the_stand_in_rejects_a_repair_without_what_it_must_carry(
     result = run_cli("generate", plan)
     assert result.code == 1
     assert [r.step for r in api.requests_for("Component 01")] == ["broken", "repair_rejected"]
-    ((meta, _),) = stored(plan).values()
+    ((meta, _),) = stored_cards(plan).values()
     assert "code-lines" in errors_of(meta)
 
 

@@ -7,11 +7,14 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 
 from app.errors import StoreError
+
+if TYPE_CHECKING:
+    from app.core.review import CardReview
 
 CardStatus = Literal["done"]
 Severity = Literal["error", "warning"]
@@ -85,6 +88,11 @@ class CardMeta:
     """ISO 8601 UTC, e.g. 2026-11-25T18:00:00Z."""
     locked: bool = False
     findings: tuple[Finding, ...] = field(default=())
+    review: CardReview | None = None
+    """The reviewer's verdict (``app/core/review.py``); None writes no ``review:`` key at all."""
+    batch: bool = False
+    """The card's answer came from a Message Batch (at the batch price); written only when true,
+    so the files of live cards keep their bytes."""
 
 
 def normalize_line_endings(text: str) -> str:
@@ -115,15 +123,24 @@ def meta_to_dict(meta: CardMeta) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for f in fields(CardMeta):
         value = getattr(meta, f.name)
+        if f.name in _WRITTEN_WHEN_TRUE and not value:
+            continue
         if f.name == "cost_usd":
             value = UNKNOWN_COST if value is None else float(value)
         elif f.name == "duration_s":
             value = float(value)
         elif f.name == "findings":
             value = [finding.to_dict() for finding in value]
+        elif f.name == "review":
+            if value is None:
+                continue  # a card never reviewed keeps the bytes it always had
+            value = value.to_dict()
         data[f.name] = value
     return data
 
+
+_WRITTEN_WHEN_TRUE = frozenset({"batch"})
+"""Keys left out of the front matter while false: a card file that never had them keeps its bytes."""
 
 # libyaml's emitter when the wheel has it: the pure-Python one made serializing 1,000 cards take
 # over a second (an export writes every card's front matter).
@@ -156,10 +173,14 @@ def _has_yaml_break(value: Any) -> bool:
 
 def serialize_card(meta: CardMeta, body: str) -> str:
     """The full text of a card file; deterministic for the same input."""
-    data = meta_to_dict(meta)
-    # Readable Unicode, unless a value holds a character that would not read back (then escapes).
-    front = _dump_yaml(data, allow_unicode=not _has_yaml_break(data))
+    front = dump_front_matter(meta_to_dict(meta))
     return f"{FRONT_MATTER_DELIMITER}\n{front}{FRONT_MATTER_DELIMITER}\n\n{normalize_body(body)}"
+
+
+def dump_front_matter(data: dict[str, Any]) -> str:
+    """YAML of a front matter mapping, keys in the given order; deterministic."""
+    # Readable Unicode, unless a value holds a character that would not read back (then escapes).
+    return _dump_yaml(data, allow_unicode=not _has_yaml_break(data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,6 +277,8 @@ def meta_from_dict(data: dict[str, Any]) -> CardMeta:
         generated_at=_timestamp(data),
         locked=_flag(data, "locked"),
         findings=_findings(data),
+        review=_review(data),
+        batch=_flag(data, "batch"),
     )
 
 
@@ -305,7 +328,11 @@ def _flag(data: dict[str, Any], key: str) -> bool:
 
 
 def _timestamp(data: dict[str, Any]) -> str:
-    value = data.get("generated_at", "")
+    return timestamp_text(data.get("generated_at", ""), "card 'generated_at'")
+
+
+def timestamp_text(value: object, what: str) -> str:
+    """A front matter time as ISO 8601 UTC text; ``what`` names the key in the error."""
     if value is None:
         return ""
     # An unquoted timestamp typed by hand loads as a datetime; keep it as the text it was.
@@ -316,8 +343,18 @@ def _timestamp(data: dict[str, Any]) -> str:
     if isinstance(value, _dt.date):
         return value.isoformat()
     if not isinstance(value, str):
-        raise StoreError(f"card 'generated_at' must be an ISO 8601 text, not {value!r}")
+        raise StoreError(f"{what} must be an ISO 8601 text, not {value!r}")
     return value
+
+
+def _review(data: dict[str, Any]) -> CardReview | None:
+    value = data.get("review")
+    if value is None:
+        return None
+    # Imported here: the review module builds on this one (hashes, severities).
+    from app.core.review import CardReview
+
+    return CardReview.from_dict(value)
 
 
 def _findings(data: dict[str, Any]) -> tuple[Finding, ...]:

@@ -90,6 +90,8 @@ class CardContract:
     column_px: int = DEFAULT_COLUMN_PX
     min_sentences: int = MIN_SENTENCES
     max_sentences: int = MAX_SENTENCES
+    target: str | None = None
+    """The site the card is published on; an MDX site (``app.core.targets``) tightens lint and the prompt."""
 
     @property
     def width_budget(self) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.core.models import ModelInfo, lookup, model_table
 from app.core.plan import Plan
-from app.core.pricing import TokenUsage, format_cost, usage_cost_usd
+from app.core.pricing import LOCAL_COST_TEXT, TokenUsage, format_cost, usage_cost_usd
 from app.core.prompt import CardRequest, build_request
 from app.core.rate_limits import SeenLimits, load_seen
 from app.core.run_budget import (
@@ -48,6 +48,8 @@ class Estimate:
     concurrency: int = 1
     exact_unavailable: str = ""
     """Why exact counts were asked for but not given (the provider cannot count tokens)."""
+    local: bool = False
+    """The cards go to a local model server: no cost."""
 
     @property
     def info(self) -> ModelInfo | None:
@@ -57,15 +59,25 @@ class Estimate:
     def to_send(self) -> tuple[CardEstimate, ...]:
         return tuple(c for c in self.cards if should_send(c.state))
 
-    def cost(self, output_per_card: int, *, cached: bool) -> float | None:
+    @property
+    def max_tokens(self) -> int:
+        """Of each request, as sent (thinking's headroom included)."""
+        return self.request.max_tokens
+
+    @property
+    def typical_output(self) -> int:
+        """A typical card's output tokens, within the card's own budget."""
+        return min(TYPICAL_OUTPUT_TOKENS, self.request.card_max_tokens)
+
+    def cost(self, output_per_card: int, *, cached: bool, batch: bool = False) -> float | None:
         """The cards to send at ``output_per_card``; with ``cached`` the first writes the shared
-        prefix and the others read it (when the request marks it)."""
+        prefix and the others read it (when the request marks it); ``batch`` at the batch price."""
         total = 0.0
         for n, card in enumerate(self.to_send):
             prefix = min(self.prefix_tokens, card.input_tokens) if cached and self.request.cache_system else 0
             rest = card.input_tokens - prefix
             usage = TokenUsage(rest, output_per_card, cache_write_5m_tokens=prefix if n == 0 else 0,
-                               cache_read_tokens=prefix if n else 0)
+                               cache_read_tokens=prefix if n else 0, batch=batch)
             cost = usage_cost_usd(self.model, usage)
             if cost is None:
                 return None
@@ -86,13 +98,13 @@ class Estimate:
         send = self.to_send
         kind = "exact" if send and all(c.exact for c in send) else "estimated"
         inp = sum(c.input_tokens for c in send)
-        typical = min(TYPICAL_OUTPUT_TOKENS, self.request.card_max_tokens)
-        most = self.request.max_tokens
+        typical, most = self.typical_output, self.max_tokens
         thinking = " (thinking adds to it)" if self.request.headroom else ""
         lines = [
             f"{len(send)} of {len(self.cards)} cards would be sent to {self.model}{self._settings()}",
             f"input tokens ({kind}): {inp:,}",
             f"output tokens: ~{typical * len(send):,} typical{thinking}, at most {most * len(send):,}",
+            f"cost: {LOCAL_COST_TEXT} (a local model server)" if self.local else
             f"cost: ~{format_cost(self.cost(typical, cached=True))} typical,"
             f" at most {format_cost(self.cost(most, cached=True))}"
             f" (prices checked {self.price_checked})",
@@ -151,12 +163,16 @@ def estimate_plan(
     *,
     exact_input_tokens: dict[str, int] | None = None,
     exact_unavailable: str = "",
+    model: str | None = None,
+    local: bool = False,
 ) -> Estimate:
+    """``model``: the one the run would ask (the plan's by default); ``local``: a local server."""
+    model = model or plan.settings.model
     snapshot = CardStore(plan_path).load(plan)
-    info = lookup(plan.settings.model)
+    info = lookup(model)
     ratio = info.tokenizer_ratio if info else 1.0
     cards = []
-    requests = [build_request(plan, component) for component in plan.components]
+    requests = [build_request(plan, component, model=model) for component in plan.components]
     states = [card_state(snapshot.card(c), r.sha256()) for c, r in zip(plan.components, requests)]
     if sum(should_send(state) for state in states) < 2:
         # As a run does: with no second card to read it, the prefix is not marked.
@@ -169,12 +185,13 @@ def estimate_plan(
             tokens, exact = approx_tokens(text, ratio), False
         cards.append(CardEstimate(component.name, state, tokens, exact))
     return Estimate(
-        model=plan.settings.model,
+        model=model,
         request=requests[0],
         cards=tuple(cards),
         price_checked=model_table().checked.isoformat(),
         prefix_tokens=approx_tokens(requests[0].system, ratio),
-        seen=load_seen(plan.settings.model),
+        seen=load_seen(model),
         concurrency=plan.settings.concurrency,
         exact_unavailable=exact_unavailable,
+        local=local,
     )

@@ -1,4 +1,5 @@
-"""Export the cards of a plan as a bundle: folder, single Markdown file, HTML page or zip.
+"""Export the cards of a plan as a bundle: folder, single Markdown file, HTML page, zip, or a
+documentation site's folder (Docusaurus, MkDocs, Hugo, Starlight: app.core.export_sites).
 
 Exports are deterministic (the same cards give byte-identical files), atomic per file, confined
 to the output folder, and never overwrite files that an earlier export did not write: a manifest
@@ -7,33 +8,40 @@ to the output folder, and never overwrite files that an earlier export did not w
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
 import zipfile
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
 
-from app.core.card import Finding, normalize_body, serialize_card
+from app.core.bundle import (
+    BUNDLE_JSON_NAME,
+    INDEX_NAME,
+    BundleEntry,
+    bundle_entries,
+    bundle_json,
+    index_markdown,
+    json_text,
+    sha256,
+    title_and_context,
+)
+from app.core.card import normalize_body, serialize_card
+from app.core.export_sites import site_config, site_files
 from app.core.fences import fenced_lines
 from app.core.fsutil import atomic_write
-from app.core.lint import lint_card
-from app.core.plan import Component, Plan
+from app.core.plan import Plan
 from app.core.render import render_card, render_document
-from app.core.slug import is_safe_slug, slugify, unique_slug
-from app.core.store import StoredCard, StoreSnapshot
+from app.core.slug import slugify
+from app.core.store import StoreSnapshot
+from app.core.targets import SITE_TARGETS
 from app.errors import ExportError
 
-ExportFormat = Literal["folder", "single", "html", "zip"]
-FORMATS: tuple[str, ...] = ("folder", "single", "html", "zip")
+ExportFormat = Literal["folder", "single", "html", "zip", "docusaurus", "mkdocs", "hugo", "starlight"]
+FORMATS: tuple[str, ...] = ("folder", "single", "html", "zip", *SITE_TARGETS)
 
 MANIFEST_NAME = ".cardsmith-export.json"
-INDEX_NAME = "index.md"
-BUNDLE_JSON_NAME = "bundle.json"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_MODE = 0o100644  # a regular file, rw-r--r--
 _UNIX_SYSTEM = 3  # zip "made by" Unix, so that the external attributes mean the same everywhere
@@ -45,13 +53,8 @@ class ExportResult:
     written: tuple[Path, ...]
     removed: tuple[Path, ...]
     unchanged: tuple[Path, ...]
-
-
-@dataclass(frozen=True)
-class _Entry:
-    component: Component
-    card: StoredCard
-    file: str
+    config: Path | None = None
+    """The site configuration written beside the folder (``--write-config``), if any."""
 
 
 def export_bundle(
@@ -61,20 +64,26 @@ def export_bundle(
     *,
     fmt: ExportFormat = "folder",
     front_matter: bool = True,
+    write_config: bool = False,
 ) -> ExportResult:
-    """Write the bundle of ``plan``'s cards into ``out_dir``; refuses before writing anything."""
+    """Write the bundle of ``plan``'s cards into ``out_dir``; refuses before writing anything.
+
+    ``write_config`` (mkdocs only) also writes the site's ``mkdocs.yml`` beside ``out_dir``.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"cannot export into {out_dir}: it is a file, not a folder")
+    config = site_config(plan, bundle_entries(plan, snapshot), out_dir, fmt) if write_config else None
     files = build_bundle(plan, snapshot, fmt=fmt, front_matter=front_matter)
-    return _write_bundle(out_dir, files)
+    result = _write_bundle(out_dir, files)
+    return replace(result, config=config.write()) if config else result
 
 
 def build_bundle(
     plan: Plan, snapshot: StoreSnapshot, *, fmt: ExportFormat = "folder", front_matter: bool = True
 ) -> dict[str, bytes]:
     """File name -> exact bytes of the bundle, without touching the disk."""
-    entries = _entries(plan, snapshot)
+    entries = bundle_entries(plan, snapshot)
     if fmt == "folder":
         return _folder_files(plan, entries, front_matter)
     stem = slugify(plan.settings.title)
@@ -85,129 +94,33 @@ def build_bundle(
         return {f"{stem}.html": render_document(plan.settings.title, fragments).encode("utf-8")}
     if fmt == "zip":
         return {f"{stem}.zip": _zip_bytes(_folder_files(plan, entries, front_matter))}
+    if fmt in SITE_TARGETS:
+        return site_files(plan, entries, fmt)
     raise ExportError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def planned_names(plan: Plan, snapshot: StoreSnapshot, fmt: ExportFormat) -> list[str]:
+    """The names ``build_bundle`` gives its files, sorted; the page and the zip are not built."""
+    if fmt in ("html", "zip"):
+        return [f"{slugify(plan.settings.title)}.{fmt}"]
+    return sorted(build_bundle(plan, snapshot, fmt=fmt))
 
 
 # --- what goes into a bundle -------------------------------------------------------------------
 
 
-def _entries(plan: Plan, snapshot: StoreSnapshot) -> list[_Entry]:
-    """Cards in plan order, each with a portable file name that no other bundle file uses."""
-    entries: list[_Entry] = []
-    taken: set[str] = {Path(INDEX_NAME).stem}
-    for component in plan.components:
-        card = snapshot.card(component)
-        if card is None:
-            continue
-        stem = snapshot.slugs.get(component.key) or card.path.stem
-        # Card files renamed by hand may not be portable; the bundle may land on another system.
-        if not is_safe_slug(stem):
-            stem = slugify(component.name)
-        stem = unique_slug(stem, taken)
-        taken.add(stem)
-        entries.append(_Entry(component=component, card=card, file=stem + ".md"))
-    return entries
-
-
-def _folder_files(plan: Plan, entries: list[_Entry], front_matter: bool) -> dict[str, bytes]:
+def _folder_files(plan: Plan, entries: list[BundleEntry], front_matter: bool) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for entry in entries:
         text = serialize_card(entry.card.meta, entry.card.body) if front_matter else normalize_body(entry.card.body)
         files[entry.file] = text.encode("utf-8")
-    files[INDEX_NAME] = _index_markdown(plan, entries).encode("utf-8")
-    files[BUNDLE_JSON_NAME] = _bundle_json(plan, entries, files).encode("utf-8")
+    files[INDEX_NAME] = index_markdown(plan, entries).encode("utf-8")
+    files[BUNDLE_JSON_NAME] = bundle_json(plan, entries, files).encode("utf-8")
     return files
 
 
-def _index_markdown(plan: Plan, entries: list[_Entry]) -> str:
-    parts = _title_and_context(plan)
-    if entries:
-        parts.append(
-            "\n".join(
-                f"{n}. [{_link_text(e.component.name)}]({quote(e.file)})"
-                for n, e in enumerate(entries, start=1)
-            )
-        )
-    return "\n\n".join(parts) + "\n"
-
-
-def _title_and_context(plan: Plan) -> list[str]:
-    parts = [f"# {plan.settings.title.strip()}"]
-    context = plan.context.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if context:
-        parts.append(context)
-    return parts
-
-
-def _link_text(name: str) -> str:
-    return re.sub(r"([\\\[\]])", r"\\\1", name)
-
-
-def _findings(plan: Plan, entry: _Entry) -> tuple[Finding, ...]:
-    """The card's findings as its text is now: a card edited outside the app is linted again."""
-    if not entry.card.edited:
-        return entry.card.meta.findings
-    return tuple(lint_card(entry.card.body, plan.contract_for(entry.component)))
-
-
-def _bundle_json(plan: Plan, entries: list[_Entry], files: dict[str, bytes]) -> str:
-    cards: list[dict[str, Any]] = []
-    for entry in entries:
-        meta = entry.card.meta
-        cards.append(
-            {
-                "component": entry.component.name,
-                "file": entry.file,
-                "sha256": _sha256(files[entry.file]),
-                "model": meta.model,
-                "generated_at": meta.generated_at or None,
-                "input_tokens": meta.input_tokens,
-                "output_tokens": meta.output_tokens,
-                "cost_usd": meta.cost_usd,
-                "edited": entry.card.edited,
-                "locked": meta.locked,
-                "findings": [f.to_dict() for f in _findings(plan, entry)],
-            }
-        )
-    known_costs = [e.card.meta.cost_usd for e in entries if e.card.meta.cost_usd is not None]
-    data = {
-        "title": plan.settings.title,
-        "model": plan.settings.model,
-        "generated_at": _newest([e.card.meta.generated_at for e in entries]),
-        "cards": cards,
-        "totals": {
-            "cards": len(entries),
-            "input_tokens": sum(e.card.meta.input_tokens for e in entries),
-            "output_tokens": sum(e.card.meta.output_tokens for e in entries),
-            # The sum of the known costs; cost_complete says whether some were unknown.
-            "cost_usd": round(sum(known_costs), 6),
-            "cost_complete": len(known_costs) == len(entries),
-        },
-    }
-    return _json_text(data)
-
-
-def _newest(stamps: list[str]) -> str | None:
-    best: tuple[float, str] | None = None
-    for stamp in stamps:
-        moment = _instant(stamp)
-        if moment is not None and (best is None or (moment, stamp) > best):
-            best = (moment, stamp)
-    return best[1] if best else None
-
-
-def _instant(stamp: str) -> float | None:
-    try:
-        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.timestamp()
-
-
-def _single_markdown(plan: Plan, entries: list[_Entry]) -> str:
-    parts = _title_and_context(plan)
+def _single_markdown(plan: Plan, entries: list[BundleEntry]) -> str:
+    parts = title_and_context(plan)
     parts.extend(demote_headings(normalize_body(e.card.body)).strip("\n") for e in entries)
     return "\n\n".join(parts) + "\n"
 
@@ -236,14 +149,6 @@ def _zip_bytes(files: dict[str, bytes]) -> bytes:
             info.external_attr = ZIP_MODE << 16
             archive.writestr(info, files[name])
     return buffer.getvalue()
-
-
-def _json_text(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # --- writing it safely ---------------------------------------------------------------------------
@@ -280,7 +185,7 @@ def _write_bundle(out_dir: Path, files: dict[str, bytes]) -> ExportResult:
             raise ExportError(
                 f"refusing to overwrite {name!r} in {out_dir}: it was changed since the last export"
             )
-        if current == _sha256(data):
+        if current == sha256(data):
             unchanged.append(out_dir / name)
         else:
             to_write[name] = data
@@ -291,7 +196,7 @@ def _write_bundle(out_dir: Path, files: dict[str, bytes]) -> ExportResult:
         for name in sorted(set(manifest.files) | set(manifest.pending))
         if name.casefold() not in keep and _is_plain_name(name)
     ]
-    new_files = {name: _sha256(data) for name, data in files.items()}
+    new_files = {name: sha256(data) for name, data in files.items()}
     removable = [name for name in stale if _removable(out_dir, name, manifest)]
     if not to_write and not removable and manifest.files == new_files and not manifest.pending:
         return ExportResult(out_dir=out_dir, written=(), removed=(), unchanged=tuple(unchanged))
@@ -325,7 +230,7 @@ def _existing_sha(out_dir: Path, name: str) -> str | None:
     if not path.is_file():
         raise ExportError(f"refusing to overwrite {name!r} in {out_dir}: it is not a regular file")
     try:
-        return _sha256(path.read_bytes())
+        return sha256(path.read_bytes())
     except OSError as exc:
         raise ExportError(f"cannot read {name!r} in {out_dir}: {exc.strerror or exc}") from exc
 
@@ -339,7 +244,7 @@ def _removable(out_dir: Path, name: str, manifest: _Manifest) -> bool:
     if path.is_symlink() or not path.is_file():
         return False
     try:
-        return manifest.owns(name, _sha256(path.read_bytes()))
+        return manifest.owns(name, sha256(path.read_bytes()))
     except OSError:
         return False
 
@@ -383,4 +288,4 @@ def _write_manifest(out_dir: Path, files: dict[str, str], pending: dict[str, str
     data: dict[str, Any] = {"format": 1, "files": files}
     if pending:
         data["pending"] = pending
-    atomic_write(out_dir / MANIFEST_NAME, _json_text(data))
+    atomic_write(out_dir / MANIFEST_NAME, json_text(data))

@@ -24,7 +24,7 @@ from app.core.fsutil import atomic_write
 from app.core.store import HISTORY_DIR
 from app.errors import StoreError
 
-VersionKind = Literal["generated", "edited", "restored", "repaired"]
+VersionKind = Literal["generated", "edited", "restored", "repaired", "reviewed"]
 KINDS: tuple[str, ...] = get_args(VersionKind)
 
 GITIGNORE_NAME = ".gitignore"
@@ -72,8 +72,8 @@ def record_version(
 ) -> Path:
     """Store ``meta`` + ``body`` as the newest version of card ``slug``; returns its file.
 
-    Nothing is written when the newest version already holds this exact body with this kind
-    (its path is returned). File errors raise ``StoreError`` (one line).
+    Nothing is written when the newest version already holds this exact body with this kind and
+    review (its path is returned). File errors raise ``StoreError`` (one line).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown history kind {kind!r}; expected one of: {', '.join(KINDS)}")
@@ -82,7 +82,8 @@ def record_version(
     folder = versions_folder(cards_folder, slug)
     existing = list_versions(cards_folder, slug)
     newest = existing[-1] if existing else None
-    if newest is not None and newest.kind == kind and newest.body_sha256 == digest:
+    if newest is not None and newest.kind == kind and newest.body_sha256 == digest \
+            and newest.meta.review == meta.review:
         return newest.path
     stamp = _next_stamp(newest)
     path = folder / f"{stamp.strftime(_STAMP_FORMAT)}-{kind}-{digest[:HASH_PREFIX_LEN]}{VERSION_SUFFIX}"

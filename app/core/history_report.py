@@ -32,18 +32,20 @@ class HistoryRow:
     def columns(self) -> list[str]:
         """Number, time, kind, model, tokens, cost, request and body hashes (no marker)."""
         v = self.version
-        meta = v.meta
-        spent = v.kind in SPENDING_KINDS
+        # A review's request is the reviewer's: its own model, tokens and cost.
+        meta = v.meta.review if v.kind == "reviewed" and v.meta.review else v.meta
+        spent = v.kind in SPENDING_KINDS or meta is v.meta.review
         tokens = f"in {meta.input_tokens} / out {meta.output_tokens} tok" if spent else "no request"
         cost = format_cost(meta.cost_usd) if spent else "-"
+        kind = f"reviewed: {v.meta.review.verdict}" if meta is v.meta.review and v.meta.review else v.kind
         return [
             str(self.number),
             display_time(v.created),
-            v.kind,
+            kind,
             meta.model or "-",
             tokens,
             cost,
-            f"request {meta.request_sha256[:SHORT_HASH] or '-'}",
+            f"request {v.meta.request_sha256[:SHORT_HASH] or '-'}",
             f"body {v.body_sha256[:SHORT_HASH]}",
         ]
 
@@ -59,6 +61,7 @@ class HistoryRow:
             "cost_usd": v.meta.cost_usd,
             "request_sha256": v.meta.request_sha256,
             "body_sha256": v.body_sha256,
+            "verdict": v.meta.review.verdict.value if v.meta.review else None,
             "current": self.current,
             "path": str(v.path),
         }

@@ -24,6 +24,7 @@ from app.core.lint_rules import (
     RULE_EXPLANATION_SENTENCES,
     RULE_HEADING,
     RULE_LINE_WIDTH,
+    RULE_MDX_UNSAFE,
     RULE_RAW_HTML,
     RULE_SEVERITIES,
     RULE_STRAY_CONTENT,
@@ -36,6 +37,7 @@ from app.core.lint_rules import (
     check_stray,
     make_finding,
 )
+from app.core.lint_mdx import mdx_unsafe_findings
 from app.core.plan_model import shorten
 from app.core.sentences import count_sentences
 
@@ -49,6 +51,7 @@ __all__ = [
     "RULE_EXPLANATION_SENTENCES",
     "RULE_HEADING",
     "RULE_LINE_WIDTH",
+    "RULE_MDX_UNSAFE",
     "RULE_RAW_HTML",
     "RULE_SEVERITIES",
     "RULE_STRAY_CONTENT",
@@ -131,6 +134,7 @@ def lint_card(
     _check_code_blocks(doc, contract, findings, syntax_checker)
     _check_why(doc, code, why, contract, findings, consumed)
     check_raw_html(doc, findings)
+    findings.extend(mdx_unsafe_findings(doc, contract, MAX_FINDINGS_PER_RULE))
     check_stray(doc, consumed, findings, ignore_after=None if why else code)
     return sorted(findings, key=lambda f: (f.line is None, f.line or 0))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from app.core.card import Finding, body_start_line
 from app.core.lint import SyntaxChecker, lint_card, offline_syntax
 from app.core.plan import Plan, PlanIssue, load_plan
 from app.core.prompt import build_request
+from app.core.review import CardReview, ReviewStatus, review_json, review_status
 from app.core.store import CardStore, card_state
 from app.errors import CardsmithError
 
@@ -22,6 +24,8 @@ class CardReport:
     findings: tuple[Finding, ...]
     body_line: int = 1
     """The file line where the body starts: finding lines count from the body, editors from the file."""
+    review: CardReview | None = None
+    review_status: ReviewStatus = ReviewStatus.NONE
 
     def file_line(self, finding: Finding) -> int | None:
         return None if finding.line is None else finding.line + self.body_line - 1
@@ -68,6 +72,9 @@ class LintReport:
         )
         if self.problems:
             summary += f" · {len(self.problems)} unreadable"
+        reviewed = Counter(c.review_status.label for c in self.cards)
+        if self.cards and reviewed != Counter({ReviewStatus.NONE.label: len(self.cards)}):
+            summary += " · reviews: " + ", ".join(f"{n} {s}" for s, n in sorted(reviewed.items()))
         out.append(summary)
         return out
 
@@ -90,6 +97,7 @@ class LintReport:
                     "findings": [
                         {**f.to_dict(), "file_line": c.file_line(f)} for f in c.findings
                     ],
+                    "review": review_json(c.review, c.review_status),
                 }
                 for c in self.cards
             ],
@@ -126,12 +134,13 @@ def lint_plan_and_cards(
         state = card_state(card, build_request(plan, component).sha256())
         rel = f"{store.folder.name}/{card.path.name}"
         report.cards.append(
-            CardReport(component.name, rel, state.value, tuple(findings), _body_line(card.path))
+            CardReport(component.name, rel, state.value, tuple(findings), body_line_of(card.path),
+                       card.meta.review, review_status(card.meta.review, card.body))
         )
     return report
 
 
-def _body_line(path: Path) -> int:
+def body_line_of(path: Path) -> int:
     try:
         return body_start_line(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, CardsmithError):

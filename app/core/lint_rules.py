@@ -29,6 +29,8 @@ RULE_RAW_HTML = "raw-html"
 RULE_SYNTAX = "syntax"
 RULE_STRAY_CONTENT = "stray-content"
 """Text or headings outside the card's sections (a warning; not in the original rule list)."""
+RULE_MDX_UNSAFE = "mdx-unsafe"
+"""A brace or "<" in prose that an MDX site (Docusaurus) would read as code (app/core/lint_mdx.py)."""
 
 RULE_SEVERITIES: dict[str, Severity] = {
     RULE_HEADING: "error",
@@ -42,6 +44,7 @@ RULE_SEVERITIES: dict[str, Severity] = {
     RULE_RAW_HTML: "error",
     RULE_SYNTAX: "error",
     RULE_STRAY_CONTENT: "warning",
+    RULE_MDX_UNSAFE: "warning",  # an error for a plan whose target is an MDX site (lint_mdx)
 }
 """Each rule's default severity; a syntax checker may lower its own findings to warnings."""
 

@@ -71,6 +71,8 @@ class ModelInfo:
     """Tokens this model counts for a text relative to Claude Haiku 4.5 (the offline base)."""
     max_output: int
     context_window: int
+    structured_output: bool
+    """The API answers in JSON that follows a given schema (``output_config.format``)."""
     secondary: tuple[str, ...]
     """Fields whose value rests on third-party pages only."""
 
@@ -87,7 +89,7 @@ FIELDS: tuple[str, ...] = (
     "name", "status", "role", "released", "aliases", "input", "output", "long_prompt",
     "cache_write_5m", "cache_write_1h", "cache_read", "batch_discount", "min_cache_tokens",
     "thinking", "thinking_always_on", "effort", "default_effort", "tokenizer_ratio",
-    "max_output", "context_window", "sources", "secondary", "notes",
+    "max_output", "context_window", "structured_output", "sources", "secondary", "notes",
 )
 """Every model entry of models.json has each of these keys (null where a value is not known)."""
 
@@ -120,6 +122,7 @@ def _model(model_id: str, raw: Mapping[str, Any]) -> ModelInfo:
         tokenizer_ratio=float(raw["tokenizer_ratio"]),
         max_output=int(raw["max_output"]),
         context_window=int(raw["context_window"]),
+        structured_output=bool(raw["structured_output"]),
         secondary=tuple(raw["secondary"]),
     )
 

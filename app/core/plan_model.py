@@ -9,6 +9,9 @@ from app.core.contract import CardContract
 
 Severity = Literal["error", "warning"]
 
+PROVIDERS: tuple[str, ...] = ("anthropic", "openai-compatible")
+"""The front matter's ``provider`` values: the engine's ``ProviderKind``s (a test keeps them equal)."""
+
 _MAX_SHOWN_CHARS = 40
 
 
@@ -39,6 +42,19 @@ class PlanSettings:
     example card needs working code, not a long deliberation, and comes back fastest."""
     thinking: str = "adaptive"
     """``adaptive`` (the model thinks when a component needs it) or ``off``."""
+    target: str | None = None
+    """The documentation site the cards are published on (``app.core.targets.SITE_TARGETS``)."""
+    draft_model: str | None = None
+    """The model that drafts additions to this plan (``cardsmith draft --into``); None: the role's."""
+    provider: str | None = None
+    """One of ``PROVIDERS``; None: the window's Settings, the environment, else Anthropic."""
+    base_url: str | None = None
+    """The provider's server; None: the provider's default."""
+    given: frozenset[str] = field(default=frozenset(), compare=False)
+    """The front matter keys the plan sets; every other value is a default (a local provider
+    picks its own model and concurrency where the plan names none)."""
+    review_model: str | None = None
+    """The reviewer's model; None: the review role's default (``app.engine.roles``)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,7 @@ class Plan:
             language=s.language,
             max_code_lines=s.max_code_lines,
             column_px=s.column_px,
+            target=s.target,
         )
 
 

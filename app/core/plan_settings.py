@@ -7,19 +7,22 @@ import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
-from app.core.plan_model import PlanIssue, PlanSettings, quote, shorten
+from app.core.plan_model import PROVIDERS, PlanIssue, PlanSettings, quote, shorten
 from app.core.ranges import PLAN_INT_RANGES
+from app.core.targets import SITE_TARGETS
 from app.core.thinking import EFFORT_LEVELS, THINKING_MODES, ineffective_keys
 
 _FRONT_MATTER_OPEN = "---"
 _FRONT_MATTER_CLOSE = ("---", "...")
 
-_TEXT_KEYS = ("language", "model")
+_TEXT_KEYS = ("language", "model", "draft_model", "review_model")
 _CHOICE_KEYS: dict[str, tuple[str, ...]] = {"effort": EFFORT_LEVELS, "thinking": THINKING_MODES}
-_KNOWN_KEYS = ("title", *_TEXT_KEYS, *_CHOICE_KEYS, *PLAN_INT_RANGES)
+_PROVIDER_KEYS = ("provider", "base_url")
+_KNOWN_KEYS = ("title", *_TEXT_KEYS, *_CHOICE_KEYS, *PLAN_INT_RANGES, "target", *_PROVIDER_KEYS)
 
 # libyaml is fast on megabyte lines and caps nesting depth itself; the pure-Python loader turns
 # deep nesting into a RecursionError, which _load_front_matter catches.
@@ -135,6 +138,7 @@ def _settings_from(
     data: Mapping[Any, Any], key_lines: dict[str, int], default_title: str, fallback_line: int
 ) -> tuple[PlanSettings, list[PlanIssue]]:
     values: dict[str, Any] = {"title": default_title}
+    given: set[str] = set()
     issues: list[PlanIssue] = []
     for key, value in data.items():
         name = key if isinstance(key, str) else str(key)
@@ -147,7 +151,8 @@ def _settings_from(
             issues.append(PlanIssue(line, problem))
         elif checked is not None:
             values[name] = checked
-    settings = PlanSettings(**values)
+            given.add(name)
+    settings = PlanSettings(**values, given=frozenset(given))
     for key, why in ineffective_keys(settings.model, values.get("thinking"), values.get("effort")):
         issues.append(PlanIssue(key_lines.get(key, fallback_line), why, "warning"))
     return settings, issues
@@ -161,6 +166,14 @@ def _check_setting(name: str, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
             return None, f"title must be text, not {_describe(value)}"
         return (value.strip() or None), None
+    if name == "target":
+        if value is None:
+            return None, None
+        if not isinstance(value, str) or value.strip().lower() not in SITE_TARGETS:
+            return None, f"target must be one of {', '.join(SITE_TARGETS)}, not {_describe(value)}"
+        return value.strip().lower(), None
+    if name in _PROVIDER_KEYS:
+        return _check_provider_setting(name, value)
     if name in _TEXT_KEYS:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None, f"{name} must not be empty"
@@ -183,6 +196,27 @@ def _check_choice(name: str, value: Any) -> tuple[Any, str | None]:
     if isinstance(value, str) and value.strip().lower() in choices:
         return value.strip().lower(), None
     return None, f"{name} must be one of {', '.join(choices)}, not {_describe(value)}"
+
+
+def _check_provider_setting(name: str, value: Any) -> tuple[Any, str | None]:
+    """``provider``: one of PROVIDERS; ``base_url``: an http(s) URL with a host."""
+    if not isinstance(value, str) or not value.strip():
+        return None, f"{name} must be text, not {_describe(value)}"
+    text = value.strip()
+    if name == "provider":
+        if text.lower() not in PROVIDERS:
+            return None, f"provider must be one of {', '.join(PROVIDERS)}, not {quote(text)}"
+        return text.lower(), None
+    problem = base_url_problem(text)
+    return (None, f"base_url {problem}") if problem else (text.rstrip("/"), None)
+
+
+def base_url_problem(text: str) -> str | None:
+    """Why ``text`` is not a usable server URL (an http(s) URL with a host); None if it is."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must be an http:// or https:// URL, not {quote(text)}"
+    return None
 
 
 def _unknown_key_message(name: str) -> str:

@@ -61,10 +61,6 @@ def cache_savings_usd(model: str, usage: TokenUsage, table: ModelTable | None = 
     return None if full is None else round(full - actual, 9)
 
 
-def cost_usd(model: str, input_tokens: int, output_tokens: int) -> float | None:
-    return usage_cost_usd(model, TokenUsage(input_tokens, output_tokens))
-
-
 def unknown_model_warning(model: str, table: ModelTable | None = None) -> str | None:
     """The one line to show for a model the table does not know; None for a known one."""
     table = table or model_table()
@@ -72,6 +68,10 @@ def unknown_model_warning(model: str, table: ModelTable | None = None) -> str | 
         return None
     return (f"model {model!r} is not in the model table (checked {table.checked.isoformat()}):"
             " its cost is shown as unknown")
+
+
+LOCAL_COST_TEXT = "local, no cost"
+"""What a run on a local model server costs, wherever a cost is shown (its cards store 0)."""
 
 
 def format_cost(cost: float | None) -> str:

@@ -16,16 +16,26 @@ import json
 from dataclasses import dataclass, replace
 from typing import Iterable
 
+from app.core.answer_format import AnswerFormat
 from app.core.card import Finding
 from app.core.contract import LANGUAGE_ALIASES, WHY_HEADING, CardContract, canonical_language
 from app.core.models import lookup
 from app.core.plan import Component, Plan
+from app.core.targets import is_mdx
 from app.core.thinking import thinking_request
 from app.core.tokens import approx_tokens
 
 PROMPT_VERSION = 2
 """Bump when the wording below changes, so that every card becomes stale. 2: the component's
 name moved from the system prompt to the user message (the system prompt is the cached prefix)."""
+
+MDX_RULE = (
+    "- Put every identifier or expression with angle brackets or braces in inline code "
+    "(`Map<string, User>`, `{ id }`), never in bare prose: the card is published on an MDX site, "
+    "where a bare `<`, `{` or `}` breaks the page."
+)
+"""Added to the rules only for a plan whose ``target`` is an MDX site, so other plans' requests
+(and their hashes) stay as they were."""
 
 ROLE = (
     "You are the execution layer of a documentation pipeline. A senior writer has already made "
@@ -55,6 +65,8 @@ class CardRequest:
     cache_system: bool = False
     """The system prompt is marked as a cacheable prefix. Not part of the hash: it does not
     change the answer."""
+    answer_format: AnswerFormat | None = None
+    """A JSON shape the answer must take (a review's verdict); None: free text (a card)."""
 
     @property
     def card_max_tokens(self) -> int:
@@ -69,11 +81,13 @@ class CardRequest:
             "messages": [list(m) for m in self.messages],
             "max_tokens": self.max_tokens,
         }
-        # Only when sent, so that a request without them hashes as it always did.
+        # Only when set, so that a request without them hashes as it always did.
         if self.thinking is not None:
             fields["thinking"] = self.thinking
         if self.effort is not None:
             fields["effort"] = self.effort
+        if self.answer_format is not None:
+            fields["answer_format"] = [self.answer_format.via.value, self.answer_format.schema_json]
         canonical = json.dumps(
             fields,
             ensure_ascii=False,
@@ -118,6 +132,7 @@ def contract_text(contract: CardContract) -> str:
             f"- A `## {WHY_HEADING}` section of {contract.min_sentences} or "
             f"{contract.max_sentences} sentences.",
             "- No raw HTML outside the code block, no images, no links.",
+            *([MDX_RULE] if is_mdx(contract.target) else []),
             "- Answer with the card only: no preamble, no closing remarks, no outer ``` fence.",
         ]
     )

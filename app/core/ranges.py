@@ -12,6 +12,7 @@ MAX_TOKENS_RANGE: Final = (64, 64000)
 STALL_TIMEOUT_RANGE: Final = (1.0, 3600.0)
 MAX_ATTEMPTS_RANGE: Final = (1, 20)
 REPAIRS_RANGE: Final = (0, 5)
+DRAFT_COMPONENTS_RANGE: Final = (1, 100)
 
 PLAN_INT_RANGES: Final[dict[str, tuple[int, int]]] = {
     "max_code_lines": MAX_CODE_LINES_RANGE,

@@ -93,7 +93,12 @@ def predict_seconds(seen: SeenLimits | None, run: PlannedRun, concurrency: int) 
         return 0.0
     if seen is None or not seen.seconds_per_card:
         return None
-    wall = _wall_s(seen, run.cards, concurrency)
-    for limit, need, _ in _needs(seen, run):
-        wall = max(wall, MINUTE_S * (need / limit - 1))
-    return wall
+    return max(_wall_s(seen, run.cards, concurrency), limited_seconds(seen, run))
+
+
+def limited_seconds(seen: SeenLimits | None, run: PlannedRun) -> float:
+    """The least time the limits allow ``run`` however fast its cards are: a need of more than a
+    minute's worth waits for the refill (0 when no limits were seen)."""
+    if seen is None:
+        return 0.0
+    return max((MINUTE_S * (need / limit - 1) for limit, need, _ in _needs(seen, run)), default=0.0)

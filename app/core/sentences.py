@@ -58,3 +58,13 @@ def split_sentences(text: str) -> list[str]:
 def count_sentences(text: str) -> int:
     """Number of sentences in Markdown prose; a trailing fragment without a full stop counts too."""
     return len(split_sentences(text))
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of Markdown prose as written, code spans included."""
+    # Code spans masked (same length), so that "`a.b()`" ends no sentence and offsets still match.
+    masked = _CODE_SPAN.sub(lambda m: "x" * len(m.group()), text)
+    for match in _SENTENCE_END.finditer(masked):
+        if not _is_abbreviation(masked, match.start()):
+            return text[: match.end()].strip()
+    return text.strip()

@@ -31,6 +31,7 @@ class CardState(str, Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     NOT_RUN = "not run"  # the run stopped (bad key, unreachable host) before sending it
+    IN_BATCH = "in batch"  # sent in a Message Batch whose result has not come back yet
 
     def __str__(self) -> str:
         return self.value
@@ -87,8 +88,9 @@ _SENDABLE = frozenset({
 
 def should_send(state: CardState, *, force: bool = False) -> bool:
     """The send rule: missing, failed and stale cards are sent; edited ones only when forced;
-    locked ones never (not even forced: approval is the writer's word)."""
-    if state is CardState.LOCKED:
+    locked ones never (not even forced: approval is the writer's word), nor cards in a pending
+    batch (their answer is paid for and on its way)."""
+    if state in (CardState.LOCKED, CardState.IN_BATCH):
         return False
     return force or state.sendable
 

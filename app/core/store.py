@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.card import CardMeta, body_sha256, normalize_body, parse_card, serialize_card
 from app.core.fsutil import atomic_write, is_tmp_leftover, remove_tmp_leftovers
 from app.core.plan import Component, Plan
-from app.core.slug import slugify, unique_slug
+from app.core.slug import TakenSlugs, slugify
 from app.core.states import CardState
 from app.errors import StoreError
+
+if TYPE_CHECKING:
+    from app.core.review import CardReview
 
 CARD_SUFFIX = ".md"
 CARDS_SUFFIX = ".cards"
@@ -143,6 +147,17 @@ class CardStore:
         """Lock (approve) or unlock a card, keeping its body and hashes."""
         return self._rewrite(card, replace(card.meta, locked=locked), card.body)
 
+    def set_review(self, card: StoredCard, review: CardReview | None) -> StoredCard:
+        """Store (or clear) the card's review, keeping its body and everything else."""
+        return self._rewrite(card, replace(card.meta, review=review), card.body)
+
+    def read(self, path: Path) -> StoredCard:
+        """The card file at ``path`` as it is on disk now; ``StoreError`` (one line) if unreadable."""
+        try:
+            return _read_card(self._confined(path))
+        except StoreError as exc:
+            raise StoreError(f"{self._label(path)}: {exc.message}") from exc
+
     def save_body(self, card: StoredCard, body: str) -> StoredCard:
         """Store the writer's edit; body_sha256 stays as generated so the card shows as edited."""
         return self._rewrite(card, card.meta, body)
@@ -230,7 +245,7 @@ def _timestamp(value: str) -> tuple[int, float | str]:
 
 def _assign_slugs(plan: Plan, cards: dict[str, StoredCard], stems: list[str]) -> dict[str, str]:
     slugs: dict[str, str] = {}
-    taken: set[str] = set(stems)
+    taken = TakenSlugs(stems)
     for component in plan.components:
         card = cards.get(component.key)
         if card is not None:
@@ -238,7 +253,5 @@ def _assign_slugs(plan: Plan, cards: dict[str, StoredCard], stems: list[str]) ->
             continue
         if component.key in slugs:
             continue
-        slug = unique_slug(slugify(component.name), taken)
-        taken.add(slug)
-        slugs[component.key] = slug
+        slugs[component.key] = taken.claim(slugify(component.name))
     return slugs

@@ -75,7 +75,9 @@ def completed(card: CardRun, text: str, end: StreamEnd, *, cost_usd: float | Non
     first = card.first_started if card.first_started is not None else now
     return Done(
         component=card.component,
-        text=text,
+        # Asked to answer through a tool, the model's call to it is the answer (any text around
+        # it is narration).
+        text=end.tool_input if end.tool_input is not None else text,
         stop_reason=end.stop_reason,
         input_tokens=end.input_tokens,
         output_tokens=end.output_tokens,

@@ -99,6 +99,8 @@ class Done:
     """Prompt tokens read from the prompt cache (``input_tokens`` excludes them)."""
     cache_write_tokens: int = 0
     """Prompt tokens written to the prompt cache (``input_tokens`` excludes them)."""
+    follow_up_cost_usd: float | None = 0.0
+    """The part of ``cost_usd`` the follow-ups (repairs) cost; None when unknown."""
 
 
 @dataclass(frozen=True)

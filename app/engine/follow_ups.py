@@ -88,6 +88,7 @@ def combined(card: CardRun, answers: list[Done], now: float) -> Done:
     if len(answers) == 1:
         return answers[0]
     costs = [a.cost_usd for a in answers]
+    follow_costs = costs[1:]
     first = card.first_started if card.first_started is not None else now
     return Done(
         component=card.component,
@@ -102,4 +103,5 @@ def combined(card: CardRun, answers: list[Done], now: float) -> Done:
         duration_s=max(now - first, 0.0),
         attempts=card.total_attempts,
         answers=tuple(a.text for a in answers),
+        follow_up_cost_usd=None if None in follow_costs else sum(c for c in follow_costs if c is not None),
     )

@@ -17,12 +17,12 @@ from app.core.card import CardMeta, Finding, body_sha256, normalize_body
 from app.core.history import find_by_body_hash, record_version
 from app.core.lint import error_count, lint_card, unwrap_markdown_fence
 from app.core.plan import Component, Plan
-from app.core.pricing import usage_cost_usd
+from app.core.pricing import TokenUsage, usage_cost_usd
 from app.core.prompt import CardRequest, build_repair_request, build_request
 from app.core.states import CardState, should_send
 from app.core.store import CardStore, StoredCard, StoreSnapshot, card_state
 from app.engine.events import Done, Event, RunTotals
-from app.engine.provider import Provider
+from app.engine.provider import Provider, is_local
 from app.engine.card_run import Job
 from app.engine.follow_ups import FollowUp
 from app.engine.rate_budget import keep_seen_limits, run_start
@@ -129,6 +129,11 @@ def utc_now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _no_cost(model: str, usage: TokenUsage) -> float:
+    """A local model server's price: its cards store cost 0 (docs/formats.md, the card file)."""
+    return 0.0
+
+
 EventSink = Callable[[GenerationEvent], Awaitable[None] | None]
 
 
@@ -193,8 +198,9 @@ class Generation:
                 await self._emit(event)
 
         follow_up = self._follow_up if self.options.repairs > 0 else None
+        cost_fn = _no_cost if is_local(self.provider) else usage_cost_usd
         self._runner = Runner(
-            self.provider, jobs, run_options, forward, cost_fn=usage_cost_usd, follow_up=follow_up
+            self.provider, jobs, run_options, forward, cost_fn=cost_fn, follow_up=follow_up
         )
         if self._cancel_requested:
             self._runner.cancel()

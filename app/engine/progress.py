@@ -11,6 +11,8 @@ from app.core.states import CardState
 from app.engine import events as ev
 from app.engine.generate import CardSaved
 from app.engine.provider import FaultKind
+from app.engine.review_events import REVIEW_EVENTS, ReviewEvent
+from app.engine.review_progress import ReviewRow, ReviewTotals, fold_review, new_review_totals
 
 # Rough bar length for a card while it streams: a typical card is ~400 output tokens.
 EXPECTED_OUTPUT_TOKENS = 450
@@ -41,6 +43,10 @@ class CardProgress:
     thinking_since: float | None = None
     """When the current thinking began (``clock`` time)."""
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    written: bool = False
+    """This run wrote the card (a review-only run did not)."""
+    review: ReviewRow | None = None
+    """The card's review in this run, if it has one (``app.engine.review_progress``)."""
 
     def __post_init__(self) -> None:
         # A state given by its word (a report read back, a caller's literal) is the state itself.
@@ -53,8 +59,8 @@ class CardProgress:
     @property
     def fraction(self) -> float:
         """How full the card's bar is, 0..1."""
-        if self.state is CardState.DONE:
-            return 1.0
+        if self.state in (CardState.DONE, CardState.REVIEWING):
+            return 1.0  # written; a review reads it
         if self.state in (CardState.QUEUED, CardState.THINKING, CardState.NOT_RUN):
             return 0.0
         return min(0.97, self.tokens / max(1, self.expected_tokens))
@@ -67,6 +73,14 @@ class CardProgress:
         return max(0.0, self.clock() - self.thinking_since)
 
     def label(self) -> str:
+        review = self.review
+        if review is None:
+            return self._run_label()
+        if self.state is CardState.REVIEWING:
+            return review.label()
+        return f"{self._run_label()} · {review.outcome()}" if self.written else review.outcome()
+
+    def _run_label(self) -> str:
         state = self.state
         if state is CardState.REPAIRING:
             what = "repairing" if self.repair_round <= 1 else f"repairing (round {self.repair_round})"
@@ -118,12 +132,21 @@ class RunProgress:
     concurrency: int | None = None
     stopped: str | None = None
     stopped_kind: FaultKind | None = None
+    local: bool = False
+    """The run goes to a local model server: its cost reads "local, no cost"."""
+    repair_cost_usd: float = 0.0
+    """The part of ``cost_usd`` spent on repairs (follow-ups)."""
+    reviews: ReviewTotals = field(default_factory=new_review_totals)
+    review_stopped: ev.RunStopped | None = None
+    """Why the review run stopped at once (a refused key, an unknown model), if it did."""
     clock: Callable[[], float] = time.monotonic
 
     def apply(self, event: object) -> CardProgress | None:
         """Fold one engine event in; returns the card it changed, if any."""
         if self.started_at is None:
             self.started_at = self.clock()
+        if isinstance(event, REVIEW_EVENTS):
+            return self._apply_review(event)
         if isinstance(event, ev.ConcurrencyChanged):
             self.concurrency = event.limit
             return None
@@ -162,6 +185,8 @@ class RunProgress:
             card.reason, card.wait_s = event.reason, event.wait_s
         elif isinstance(event, ev.Done):
             card.state, card.tokens, card.reason = CardState.DONE, event.output_tokens, ""
+            card.written, card.review = True, None
+            self.repair_cost_usd += event.follow_up_cost_usd or 0.0
             card.cost_usd, card.duration_s = event.cost_usd, event.duration_s
             self.input_tokens += event.input_tokens
             self.output_tokens += event.output_tokens
@@ -197,6 +222,26 @@ class RunProgress:
             )
             self.cache_saved_usd += cache_savings_usd(done.model, usage) or 0.0
 
+    def _apply_review(self, event: object) -> CardProgress | None:
+        name = getattr(event, "component", None)
+        if name is None:
+            inner = event.event if isinstance(event, ReviewEvent) else None
+            if isinstance(inner, ev.RunStopped):
+                self.review_stopped = inner
+            elif isinstance(inner, ev.RunFinished):
+                self.finished_at = self.clock()  # a pipeline's reviews end after its generation
+            return None
+        card = self.cards.setdefault(name, CardProgress(name, CardState.DONE))
+        return card if fold_review(card, self.reviews, event) else None
+
+    def cost_by_role(self) -> dict[str, float]:
+        """Known costs (USD) by what they paid for: generation, repairs, review."""
+        return {
+            "generation": self.cost_usd - self.repair_cost_usd,
+            "repairs": self.repair_cost_usd,
+            "review": self.reviews.cost_usd,
+        }
+
     def count(self, state: CardState) -> int:
         return sum(1 for c in self.cards.values() if c.state == state)
 
@@ -206,7 +251,8 @@ class RunProgress:
 
     @property
     def done(self) -> int:
-        return self.count(CardState.DONE)
+        """Cards written: a card being reviewed is done, its review still going."""
+        return self.count(CardState.DONE) + self.count(CardState.REVIEWING)
 
     @property
     def refused(self) -> int:
@@ -241,7 +287,8 @@ class RunProgress:
     def tokens(self) -> int:
         live = (CardState.STREAMING, CardState.REPAIRING)
         streaming = sum(c.tokens for c in self.cards.values() if c.state in live)
-        return self.input_tokens + self.output_tokens + streaming
+        reviews = self.reviews.input_tokens + self.reviews.output_tokens
+        return self.input_tokens + self.output_tokens + streaming + reviews
 
     @property
     def speedup(self) -> float:
@@ -251,11 +298,24 @@ class RunProgress:
         return self.cards_s / elapsed if elapsed > 0 else 0.0
 
     def cost_text(self) -> str:
+        """Everything the run spent, reviews included."""
+        from app.core.pricing import LOCAL_COST_TEXT, format_cost
+
+        if self.local:
+            return LOCAL_COST_TEXT
+        total = self.cost_usd + self.reviews.cost_usd
+        if not (self.cost_complete and self.reviews.cost_complete):
+            return "unknown" if total == 0 else f"{format_cost(total)} + unknown"
+        return format_cost(total)
+
+    def cost_by_role_text(self) -> str:
+        """``generation $0.0123 · repairs $0.0010 · review $0.0456``; "" when all went to generation."""
         from app.core.pricing import format_cost
 
-        if not self.cost_complete:
-            return "unknown" if self.cost_usd == 0 else f"{format_cost(self.cost_usd)} + unknown"
-        return format_cost(self.cost_usd)
+        roles = self.cost_by_role()
+        if not (roles["repairs"] or roles["review"] or self.reviews.reviewed or self.reviews.failed):
+            return ""
+        return " · ".join(f"{role} {format_cost(cost)}" for role, cost in roles.items())
 
     def summary(self) -> str:
         parts = [f"{self.done}/{self.total} done"]
@@ -267,7 +327,10 @@ class RunProgress:
             parts.append(f"{self.refused} refused")
         if self.repaired:
             parts.append(f"{self.repaired} repaired")
-        parts += [f"{self.tokens:,} tokens", self.cost_text()]
+        if self.reviews.reviewed or self.reviews.failed:
+            parts.append(self.reviews.summary())
+        by_role = self.cost_by_role_text()
+        parts += [f"{self.tokens:,} tokens", self.cost_text() + (f" ({by_role})" if by_role else "")]
         if self.cache_text():
             parts.append(self.cache_text())
         parts += [f"{self.elapsed_s:.1f} s", f"speed-up {self.speedup:.1f}×"]

@@ -18,6 +18,7 @@ class FaultKind(str, Enum):
     # transient: retried with backoff
     RATE_LIMITED = "rate_limited"  # 429 (not a spend limit)
     OVERLOADED = "overloaded"  # 529, or an overloaded_error event mid-stream
+    BUSY = "busy"  # 503 from a model server that is loading a model or serving other requests
     SERVER_ERROR = "server_error"  # 5xx
     TIMEOUT = "timeout"  # 408
     CONFLICT = "conflict"  # 409
@@ -41,6 +42,7 @@ TRANSIENT_FAULTS = frozenset(
     {
         FaultKind.RATE_LIMITED,
         FaultKind.OVERLOADED,
+        FaultKind.BUSY,
         FaultKind.SERVER_ERROR,
         FaultKind.TIMEOUT,
         FaultKind.CONFLICT,
@@ -51,6 +53,11 @@ TRANSIENT_FAULTS = frozenset(
     }
 )
 RUN_STOPPING_FAULTS = frozenset({FaultKind.AUTH, FaultKind.NOT_FOUND, FaultKind.UNREACHABLE})
+CAPACITY_FAULTS: dict[FaultKind, str] = {
+    FaultKind.RATE_LIMITED: "rate limited (429)",
+    FaultKind.BUSY: "server busy (503)",
+}
+"""Faults that ask for fewer requests at once (the adaptive limit halves), with how to say so."""
 
 
 class ProviderError(Exception):
@@ -121,6 +128,9 @@ class StreamEnd:
     model: str
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    tool_input: str | None = None
+    """The JSON input of the model's call to the request's answer tool (``AnswerVia.TOOL``), which
+    is then the answer; None when it made no such call."""
 
 
 StreamChunk = TextDelta | ThinkingDelta | ResponseStarted | StreamEnd
@@ -135,9 +145,12 @@ class Provider(Protocol):
     complete card.
 
     Optional: ``count_tokens(request) -> int`` (see ``TokenCounter``), when the API can count a
-    request's input tokens exactly; ``PRELOAD_MODULES`` on the class, the modules its first
-    request would otherwise import on the event loop (see ``app.engine.provider_config.preload``);
-    ``rate_limits_seen()`` (see ``RateLimitReporter``), when its responses carry the account's limits.
+    request's input tokens exactly; ``list_models() -> list[str]`` (see ``ModelLister``), when
+    the server lists what it serves; ``local: bool``, true when its requests cost nothing (a
+    model server on this machine or the local network); ``PRELOAD_MODULES`` on the class, the
+    modules its first request would otherwise import on the event loop (see
+    ``app.engine.provider_config.preload``); ``rate_limits_seen()`` (see ``RateLimitReporter``),
+    when its responses carry the account's limits.
     """
 
     name: str
@@ -166,3 +179,20 @@ class RateLimitReporter(Protocol):
 def token_counter(provider: Provider) -> TokenCounter | None:
     """``provider`` if it counts tokens exactly, else None (callers fall back to an offline count)."""
     return provider if isinstance(provider, TokenCounter) else None
+
+
+@runtime_checkable
+class ModelLister(Protocol):
+    """A provider whose server lists the models it serves (``GET /v1/models``)."""
+
+    async def list_models(self) -> list[str]: ...
+
+
+def model_lister(provider: Provider) -> ModelLister | None:
+    """``provider`` if its server lists its models, else None."""
+    return provider if isinstance(provider, ModelLister) else None
+
+
+def is_local(provider: Provider | None) -> bool:
+    """True when ``provider``'s requests cost nothing: its cards store cost 0 and say "local"."""
+    return bool(getattr(provider, "local", False))

@@ -140,8 +140,9 @@ class AdaptiveLimit:
     ) -> None:
         self.release()
 
-    def on_rate_limited(self, generation: int | None = None) -> bool:
-        """Halve the limit (min 1) unless this 429 belongs to a wave already reacted to.
+    def on_rate_limited(self, generation: int | None = None, cause: str = "rate limited (429)") -> bool:
+        """Halve the limit (min 1) unless this 429 (or 503 busy: ``cause``) belongs to a wave
+        already reacted to.
 
         Returns True when the limit changed."""
         if generation is not None and generation < self._generation:
@@ -151,7 +152,7 @@ class AdaptiveLimit:
             return False
         self._limit = max(1, self._limit // 2)
         self._generation += 1
-        self._notify(f"rate limited (429): {self._limit} parallel requests")
+        self._notify(f"{cause}: {self._limit} parallel requests")
         return True
 
     def on_success(self) -> bool:

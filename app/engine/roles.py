@@ -1,8 +1,9 @@
 """The jobs a model does for a writer, and what each one asks of the model by default.
 
 A role picks the model and the request settings; the engine itself (runner, retries, concurrency
-limit) is the same for every role. Only ``execute`` has a command today (``generate``, the window's
-run); ``review`` and ``draft`` are the defaults their commands will start from.
+limit) is the same for every role. ``execute`` is ``generate`` (and the window's run), ``review``
+is ``review`` (and ``generate --review``), ``draft`` is ``cardsmith draft`` (and the window's
+"New plan from a brief…").
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class RoleDefaults:
     from_plan: bool = False
     """The plan's ``model``, ``max_tokens``, ``effort`` and ``thinking`` are this role's (they win
     over the defaults above)."""
+    plan_model_key: str | None = None
+    """A plan front matter key naming this role's own model (it wins over ``model``)."""
 
 
 _PLAN = PlanSettings()
@@ -38,8 +41,8 @@ _PLAN = PlanSettings()
 ROLE_DEFAULTS: Mapping[Role, RoleDefaults] = MappingProxyType(
     {
         Role.EXECUTE: RoleDefaults(_PLAN.model, _PLAN.max_tokens, from_plan=True),
-        Role.REVIEW: RoleDefaults("claude-sonnet-5-5", 2048),
-        Role.DRAFT: RoleDefaults("claude-opus-5-5", 16384),
+        Role.REVIEW: RoleDefaults("claude-sonnet-5-5", 2048, plan_model_key="review_model"),
+        Role.DRAFT: RoleDefaults("claude-opus-5-5", 16384, plan_model_key="draft_model"),
     }
 )
 
@@ -66,8 +69,9 @@ def request_settings(
     the plan's front matter (for a role that takes it from the plan), else the role's default."""
     defaults = ROLE_DEFAULTS[role]
     planned = plan if defaults.from_plan else None
+    own = getattr(plan, defaults.plan_model_key) if plan and defaults.plan_model_key else None
     return RequestSettings(
-        model=model or (planned.model if planned else defaults.model),
+        model=model or own or (planned.model if planned else defaults.model),
         max_tokens=max_tokens if max_tokens is not None else (planned.max_tokens if planned else defaults.max_tokens),
         effort=planned.effort if planned else None,
         thinking=planned.thinking if planned else None,

@@ -42,6 +42,7 @@ from app.engine.events import (
 from app.engine.first_response import FirstResponseGate
 from app.engine.follow_ups import FollowUpFn, FollowUps
 from app.engine.provider import (
+    CAPACITY_FAULTS,
     RUN_STOPPING_FAULTS,
     FaultKind,
     Provider,
@@ -144,7 +145,6 @@ class Runner:
         self._started = True
         self._loop = asyncio.get_running_loop()
         started_at = self._clock()
-        tasks: list[asyncio.Task[None]] = []
         outer_cancel = False
         try:
             for card in self._cards:
@@ -154,20 +154,15 @@ class Runner:
                 await self._emit(ConcurrencyChanged(self._limit.limit, self._limit.target, reason))
             if not self._halted:
                 for card in self._cards:
-                    card.task = asyncio.create_task(
-                        self._run_card(card), name=f"cardsmith card {card.component}"
-                    )
-                    tasks.append(card.task)
-            if tasks:
-                await asyncio.wait(tasks)
+                    self._start_card(card)
+            await self._wait_for_cards()
         except asyncio.CancelledError:
             # Whoever owns run() cancelled it: behave like cancel(), report, then re-raise.
             outer_cancel = True
             self._cancel_requested = True
             self._interrupt_all()
-            if tasks:
-                await asyncio.wait(tasks)
-        for task in tasks:
+            await self._settle_tasks()
+        for task in self._tasks():
             if not task.cancelled() and task.exception() is not None:
                 log.error("a card task crashed", exc_info=task.exception())
         # Tasks cancelled before their first step never ran their handlers: settle them here.
@@ -179,6 +174,23 @@ class Runner:
         if outer_cancel:
             raise asyncio.CancelledError()
         return totals
+
+    def _start_card(self, card: CardRun) -> None:
+        card.task = asyncio.create_task(self._run_card(card), name=f"cardsmith card {card.component}")
+
+    def _tasks(self) -> list[asyncio.Task[None]]:
+        return [card.task for card in self._cards if card.task is not None]
+
+    async def _settle_tasks(self) -> None:
+        """Wait until every card task started so far has ended."""
+        tasks = self._tasks()
+        if tasks:
+            await asyncio.wait(tasks)
+
+    async def _wait_for_cards(self) -> None:
+        """Until every card has ended; a run that takes cards while it runs
+        (``app.engine.pipeline``) also waits until it is told that no more will come."""
+        await self._settle_tasks()
 
     # -- one card -------------------------------------------------------------------------------
 
@@ -217,6 +229,9 @@ class Runner:
                 self._gate.open()  # the first attempt has ended: nothing left to wait for
             if failure is None:
                 self._limit.on_success()
+                # Let the card that took the freed slot send its request before this one is
+                # linted and saved: on one event loop that work would otherwise delay it.
+                await asyncio.sleep(0)
                 await self._flush_changes()
                 return self._completed(card, text, end)
             terminal = await self._after_fault(card, failure, generation)
@@ -259,8 +274,9 @@ class Runner:
         if error.kind in RUN_STOPPING_FAULTS:
             await self._stop_run(error)
             return NotRun(card.component, self._stop.reason if self._stop else reason)
-        if error.kind is FaultKind.RATE_LIMITED:
-            self._limit.on_rate_limited(generation)
+        cause = CAPACITY_FAULTS.get(error.kind)
+        if cause is not None:
+            self._limit.on_rate_limited(generation, cause)
             await self._flush_changes()
         if not self._policy.should_retry(error, card.attempts):
             return Failed(

@@ -1,19 +1,19 @@
 """The window's card work: the Card tab (editor and orphan cards), F8 / Shift+F8, re-attaching.
 
-``CardActions`` wires a ``CardEditor`` to the main window: it builds the editor's context from the
-window's plan, snapshot and states, keeps the outline, panel, preview and snapshot in step with
-what the editor writes, keeps the editor read-only while a run writes its card, and jumps between
-cards with findings. The window only constructs it, puts ``page`` in a tab and calls ``refresh``,
-``show``, and ``flush`` (before a run starts).
+``CardActions`` wires a ``CardEditor`` to the session: it builds the editor's context from the
+session's plan, snapshot and states, hands what the editor writes to the session (which tells the
+outline, panel and preview), keeps the editor read-only while a run may write its card, and jumps
+between cards with findings. The window constructs it, puts ``page`` in a tab, holds ``actions``,
+and calls ``refresh`` (the cards changed), ``follow`` (one card's state changed), ``show`` and
+``flush`` (before a run starts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -27,20 +27,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.card import Finding
-from app.core.plan import Component
-from app.core.prompt import build_request
+from app.core.states import CardState
 from app.core.store import CardStore, StoredCard
-from app.engine.progress import CardProgress
 from app.errors import CardsmithError
-from app.ui.card_editor import BUSY_STATES, CardContext, CardEditor, lint_body
+from app.ui.actions import window_action
+from app.ui.card_editor import CardContext, CardEditor, lint_body
 from app.ui.history_view import HistoryView
 from app.ui.preview_markup import PreviewCard
+from app.ui.session import Session
 
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
-
-# A run's card that ended without a new card: the editor may write it again.
-_ENDED_WITHOUT_CARD = frozenset({"failed", "cancelled", "not run"})
+Status = Callable[[str, int], None]
+"""Shows a line in the status bar for so many milliseconds."""
 
 
 class OrphanPanel(QWidget):
@@ -90,11 +87,29 @@ class OrphanPanel(QWidget):
 
 
 class CardActions(QObject):
-    """The Card tab and its window-wide actions (F8, Shift+F8, lock, revert)."""
+    """The Card tab and its window-wide actions (F8, Shift+F8, lock, revert).
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    ``reveal(key)`` selects a component everywhere and brings the Card tab forward; ``preview``
+    shows the editor's text in the preview as it is typed; ``problem`` puts one line in the
+    banner; ``status`` one in the status bar.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        reveal: Callable[[str], None],
+        preview: Callable[[PreviewCard], None],
+        problem: Callable[[str], None],
+        status: Status,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._reveal = reveal
+        self._preview = preview
+        self._problem = problem
+        self._status = status
         self.editor = CardEditor()
         self.orphans = OrphanPanel()
         self.history = HistoryView(self.editor)
@@ -110,35 +125,21 @@ class CardActions(QObject):
         self.choose_component: Callable[[str, list[str]], str | None] = self._choose_component
         """Asked which component an orphan card goes to (its name, the free names); tests replace it."""
 
-        self.act_next = self._action("&Next card with findings", lambda: self.next_finding(1), "F8")
-        self.act_prev = self._action(
-            "&Previous card with findings", lambda: self.next_finding(-1), "Shift+F8"
+        self.act_next = window_action(self, "&Next card with findings", lambda: self.next_finding(1), "F8")
+        self.act_prev = window_action(
+            self, "&Previous card with findings", lambda: self.next_finding(-1), "Shift+F8"
         )
-        self.act_lock = self._action("&Approve / unlock card", self.editor.toggle_lock)
-        self.act_revert = self._action("&Revert card", self.editor.revert)
+        self.act_lock = window_action(self, "&Approve / unlock card", self.editor.toggle_lock)
+        self.act_revert = window_action(self, "&Revert card", self.editor.revert)
+        self.actions: tuple[QAction, ...] = (self.act_lock, self.act_revert, self.act_next, self.act_prev)
+        """For the window to hold, so that their keys work in all of it."""
 
-        self.editor.preview_changed.connect(self._on_preview_changed)
-        self.editor.card_written.connect(self._on_written)
-        self.editor.problem.connect(lambda text: window.banner.show_message(text))
-        self.history.restored.connect(self._on_written)
-        self.history.problem.connect(lambda text: window.banner.show_message(text))
+        self.editor.preview_changed.connect(preview)
+        self.editor.card_written.connect(session.store_card)
+        self.editor.problem.connect(problem)
+        self.history.restored.connect(session.store_card)
+        self.history.problem.connect(problem)
         self.orphans.reattach_requested.connect(self.reattach)
-        c = window.controller
-        c.run_started.connect(self._on_run_started)
-        c.card_changed.connect(self._on_card_changed)
-        # The window stores the saved card in its snapshot in its own slot, which runs after this
-        # one: look at it once that has happened.
-        c.card_saved.connect(lambda name, _card: QTimer.singleShot(0, lambda: self._reload(name)))
-
-    def _action(self, text: str, slot: Callable[[], object], *keys: str) -> QAction:
-        action = QAction(text, self.window)
-        if keys:
-            action.setShortcuts([QKeySequence(k) for k in keys])
-        # Window-wide, so the keys work whichever pane has focus.
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.window.addAction(action)
-        return action
 
     def add_menu(self, menus: QMenuBar) -> None:
         menu = menus.addMenu("&Card")
@@ -151,22 +152,31 @@ class CardActions(QObject):
     # -- called by the window ---------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """The plan or the snapshot changed: follow it (orphans, the card shown, its contract)."""
-        snapshot = self.window.snapshot
+        """The cards changed: follow them (orphans, the card shown, its contract, its state)."""
+        snapshot = self._session.snapshot
         self.orphans.set_orphans(list(snapshot.orphans) if snapshot else [])
         key = self.editor.key
         if key is None:
             return
-        self.editor.show_card(self._context(key))
+        self._show(self._context(key))
         card = self.editor.preview_card()
         if self.editor.dirty and card is not None:
             # The window just redrew the preview from the stored card: show the writer's text again.
-            self._on_preview_changed(card)
+            self._preview(card)
+
+    def follow(self, key: str) -> None:
+        """One card's state or stored card changed (the session has it already)."""
+        shown = self.editor.context
+        if shown is None or key != shown.key:
+            return
+        if self._session.state(key) == shown.state and self._session.stored_card(key) is shown.card:
+            return  # e.g. the editor's own write, which it shows already
+        self._show(self._context(key))
 
     def show(self, key: str) -> None:
         """Load a component's card into the editor (nothing happens if it is already there)."""
         if key != self.editor.key:
-            self.editor.show_card(self._context(key))
+            self._show(self._context(key))
 
     def flush(self) -> None:
         """Write a pending edit now (before a run looks at the card folder)."""
@@ -177,54 +187,44 @@ class CardActions(QObject):
     def next_finding(self, step: int) -> str | None:
         """Select the next (``step`` 1) or previous (-1) card with findings, in plan order,
         wrapping around; returns its key (None when no card has findings)."""
-        keys = [c.key for c in self.window.plan.components]
+        keys = [c.key for c in self._session.plan.components]
         if not keys:
             return None
-        current = self.editor.key or self.window.outline.selected_key()
+        current = self.editor.key
         start = keys.index(current) if current in keys else (-1 if step > 0 else len(keys))
         for offset in range(1, len(keys) + 1):
             key = keys[(start + step * offset) % len(keys)]
             if self.findings_of(key):
                 self.select(key)
                 return key
-        self.window.statusBar().showMessage("No card has findings", 4000)
+        self._status("No card has findings", 4000)
         return None
 
     def findings_of(self, key: str) -> tuple[Finding, ...]:
         """Lint findings of a component's card as it is now (the editor's text for its card)."""
         if key == self.editor.key and self.editor.card is not None:
             return self.editor.findings
-        snapshot = self.window.snapshot
-        card = snapshot.cards.get(key) if snapshot else None
-        component = self._component(key)
+        card, component = self._session.stored_card(key), self._session.component(key)
         if card is None or component is None:
             return ()
-        return lint_body(card.body, self.window.plan.contract_for(component))
+        return lint_body(card.body, self._session.plan.contract_for(component))
 
     def select(self, key: str) -> None:
         """Select a component everywhere: plan editor, outline, panel, preview and the Card tab."""
-        w = self.window
-        w.select_component(key)
-        w.outline.select(key)
+        self._reveal(key)
         self.show(key)
-        component = self._component(key)
-        if component is not None:
-            w.panel.scroll_to(component.name)
-        tabs = getattr(w, "middle", None)
-        if tabs is not None:
-            tabs.setCurrentWidget(self.page)
 
     # -- orphans ----------------------------------------------------------------------------------
 
     def reattach(self, index: int) -> None:
-        w = self.window
-        snapshot = w.snapshot
-        if snapshot is None or w.document.path is None or not 0 <= index < len(snapshot.orphans):
+        session = self._session
+        snapshot = session.snapshot
+        if snapshot is None or session.path is None or not 0 <= index < len(snapshot.orphans):
             return
         orphan = snapshot.orphans[index]
-        free = [c for c in w.plan.components if snapshot.card(c) is None]
+        free = [c for c in session.plan.components if snapshot.card(c) is None]
         if not free:
-            w.banner.show_message(
+            self._problem(
                 f"Every component already has a card: add one to the plan for {orphan.meta.component!r}"
                 " first, or rename one."
             )
@@ -234,91 +234,39 @@ class CardActions(QObject):
         if component is None:
             return
         try:
-            CardStore(w.document.path).reattach(snapshot, orphan, component)
+            CardStore(session.path).reattach(snapshot, orphan, component)
         except CardsmithError as exc:
-            w.banner.show_message(exc.message)
+            self._problem(exc.message)
             return
-        w._reload_cards()
-        w.statusBar().showMessage(f"{orphan.path.name} now belongs to {component.name}", 6000)
+        session.reload_cards()
+        self._status(f"{orphan.path.name} now belongs to {component.name}", 6000)
 
     def _choose_component(self, orphan: str, names: list[str]) -> str | None:
         name, ok = QInputDialog.getItem(
-            self.window, "Re-attach card", f"Give the card of “{orphan}” to:", names, 0, False
+            self.page, "Re-attach card", f"Give the card of “{orphan}” to:", names, 0, False
         )
         return name if ok and name in names else None
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _component(self, key: str) -> Component | None:
-        return next((c for c in self.window.plan.components if c.key == key), None)
-
     def _context(self, key: str) -> CardContext | None:
-        w = self.window
-        component = self._component(key)
+        session = self._session
+        component = session.component(key)
         if component is None:
             return None
-        card = w.snapshot.cards.get(key) if w.snapshot else None
-        store = CardStore(w.document.path) if w.document.path is not None else None
         return CardContext(
             key=key,
             name=component.name,
-            contract=w.plan.contract_for(component),
-            fresh_state=self._fresh_state(component, card),
-            card=card,
-            store=store,
-            state=self._run_state(component.name) or w.states.get(key, "missing"),
+            contract=session.plan.contract_for(component),
+            fresh_state=session.fresh_state(key),
+            card=session.stored_card(key),
+            store=CardStore(session.path) if session.path is not None else None,
+            state=session.state(key),
         )
 
-    def _fresh_state(self, component: Component, card: StoredCard | None) -> str:
-        state = self.window.states.get(component.key, "missing")
-        if state in ("done", "stale") or card is None:
-            return state
-        # Edited or locked: the window's word hides staleness. The plan's own request tells it;
-        # the window's exact word (model and limits from the settings included) replaces this
-        # guess after the next write.
-        request = build_request(self.window.plan, component).sha256()
-        return "done" if card.meta.request_sha256 == request else "stale"
-
-    def _run_state(self, name: str) -> str | None:
-        """The card's state in the current run while the run may still write it."""
-        controller = self.window.controller
-        progress = controller.progress.cards.get(name) if controller.running else None
-        return progress.state if progress is not None and progress.state in BUSY_STATES else None
-
-    def _on_preview_changed(self, card: PreviewCard) -> None:
-        self.window.preview.update_card(card)
-
-    def _on_written(self, key: str, card: StoredCard) -> None:
-        w = self.window
-        component = self._component(key)
-        if w.snapshot is None or component is None or card.path.parent != w.snapshot.folder:
-            return  # e.g. the last edit of a plan the window has just left
-        w.snapshot.cards[key] = card
-        run_states = {k: s for k, s in w.states.items() if s in BUSY_STATES}
-        w._compute_states()  # the window's own rules decide the word (done, stale, edited, locked)
-        w.states.update(run_states)
-        state = w.states.get(key, "missing")
-        w.outline.set_state(key, state)
-        if not w.controller.running:
-            w.panel.set_state(component.name, state)
-        w.preview.update_card(PreviewCard(key, component.name, card.body, state, card.meta.findings))
-        # Not from inside the editor's own write: give it the exact word once that has returned.
-        QTimer.singleShot(0, lambda: self._reload(component.name))
-
-    def _on_run_started(self, names: list[str]) -> None:
-        if self.editor.key is not None and self.editor.key in {n.casefold() for n in names}:
+    def _show(self, ctx: CardContext | None) -> None:
+        self.editor.show_card(ctx)
+        # Read-only while a run may still write the card (queued, thinking, streaming, retrying,
+        # repairing, reviewing); pending edits are written first.
+        if ctx is not None and CardState(ctx.state).busy:
             self.editor.set_busy(True)
-
-    def _on_card_changed(self, card: CardProgress) -> None:
-        if card.name.casefold() != self.editor.key:
-            return
-        if card.state in BUSY_STATES:
-            self.editor.set_busy(True)
-        elif card.state in _ENDED_WITHOUT_CARD:
-            self.editor.set_busy(False)
-        # "done": the saved card arrives with card_saved, and the editor stays read-only until then.
-
-    def _reload(self, name: str) -> None:
-        key = name.casefold()
-        if key == self.editor.key:
-            self.editor.show_card(self._context(key))

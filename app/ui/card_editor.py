@@ -27,10 +27,11 @@ from app.core.card import Finding, normalize_body
 from app.core.card_edit import EditSession, edit_state
 from app.core.contract import CardContract
 from app.core.lint import error_count, lint_card, warning_count
+from app.core.review import review_status
 from app.core.states import CardState
 from app.core.store import CardStore, StoredCard
 from app.errors import CardsmithError
-from app.ui.card_text import CardText, FindingsList
+from app.ui.card_text import CardText, FindingsList, ReviewNotesList
 from app.ui.preview_markup import PreviewCard
 
 LINT_DELAY_MS = 300
@@ -100,8 +101,11 @@ class CardEditor(QWidget):
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.state_label = QLabel("")
         self.state_label.setTextFormat(Qt.TextFormat.PlainText)
+        for label in (self.title, self.state_label):  # a long name or state line wraps, never widens the tab
+            label.setWordWrap(True)
         self.text = CardText(self)
         self.findings_list = FindingsList(self)
+        self.review_list = ReviewNotesList(self)
         self.lock_button = QPushButton("Approve (lock)", self)
         self.lock_button.setToolTip("Approve the card: a locked card is never regenerated")
         self.revert_button = QPushButton("Revert", self)
@@ -118,6 +122,8 @@ class CardEditor(QWidget):
         layout.addWidget(self.text, 1)
         layout.addWidget(QLabel("Findings"))
         layout.addWidget(self.findings_list)
+        layout.addWidget(QLabel("Review"))
+        layout.addWidget(self.review_list)
 
         self._lint_timer = QTimer(self, singleShot=True, interval=LINT_DELAY_MS)
         self._lint_timer.timeout.connect(self._relint)
@@ -128,6 +134,7 @@ class CardEditor(QWidget):
         self.lock_button.clicked.connect(self.toggle_lock)
         self.revert_button.clicked.connect(self.revert)
         self.findings_list.line_activated.connect(self._go_to_line)
+        self.review_list.line_activated.connect(self._go_to_line)
         self._update_controls()
 
     # -- what is shown ----------------------------------------------------------------------------
@@ -180,7 +187,8 @@ class CardEditor(QWidget):
         ctx = self._ctx
         if ctx is None:
             return None
-        return PreviewCard(ctx.key, ctx.name, self.body(), self.state, self._findings)
+        review = ctx.card.meta.review if ctx.card is not None else None
+        return PreviewCard(ctx.key, ctx.name, self.body(), self.state, self._findings, review)
 
     def show_card(self, ctx: CardContext | None) -> None:
         """Show a component's card; pending edits of the card shown before are written first.
@@ -310,6 +318,8 @@ class CardEditor(QWidget):
         else:
             self._findings = lint_body(self.body(), ctx.contract)
         self.findings_list.set_findings(self._findings)
+        review = ctx.card.meta.review if ctx is not None and ctx.card is not None else None
+        self.review_list.set_review(review, review_status(review, self.body()))  # stale as you type
         self._update_controls()
         if self._dirty:
             self._emit_preview()

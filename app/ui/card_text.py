@@ -1,5 +1,5 @@
-"""The Card tab's text box (card Markdown that leaves the window's keys to the window) and its
-findings list."""
+"""The Card tab's text box (card Markdown that leaves the window's keys to the window), its findings
+list and the reviewer's notes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from PySide6.QtGui import QFocusEvent, QFontDatabase, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPlainTextEdit, QWidget
 
 from app.core.card import Finding
+from app.core.review import CardReview, ReviewNote, ReviewStatus
 from app.ui.highlighter import MarkdownHighlighter
 
 TAB_SPACES = 2
@@ -72,11 +73,11 @@ def finding_text(finding: Finding) -> str:
     return f"{finding.severity}: {where}{finding.message} [{finding.rule}]"
 
 
-class FindingsList(QListWidget):
-    """A card's findings, one row each; choosing one emits its line.
+class LineList(QListWidget):
+    """Rows of text, some about a line of the card; choosing such a row emits its line.
 
     Signals:
-        line_activated(int): the 1-based body line of the clicked or activated finding.
+        line_activated(int): the 1-based body line of the clicked or activated row.
     """
 
     line_activated = Signal(int)
@@ -89,14 +90,46 @@ class FindingsList(QListWidget):
         self.itemActivated.connect(self._chosen)
         self.itemClicked.connect(self._chosen)
 
-    def set_findings(self, findings: Sequence[Finding]) -> None:
+    def set_rows(self, rows: Sequence[tuple[str, int | None]]) -> None:
         self.clear()
-        for finding in findings:
-            item = QListWidgetItem(finding_text(finding))
-            item.setData(self._LINE_ROLE, finding.line or 0)
+        for text, line in rows:
+            item = QListWidgetItem(text)
+            item.setData(self._LINE_ROLE, line or 0)
             self.addItem(item)
 
     def _chosen(self, item: QListWidgetItem) -> None:
         line = int(item.data(self._LINE_ROLE) or 0)
         if line:
             self.line_activated.emit(line)
+
+
+class FindingsList(LineList):
+    """A card's findings, one row each."""
+
+    def set_findings(self, findings: Sequence[Finding]) -> None:
+        self.set_rows([(finding_text(f), f.line) for f in findings])
+
+
+class ReviewNotesList(LineList):
+    """The reviewer's notes on the card, one row each (the verdict and summary first).
+
+    A stale review still lists its notes (they may still hold), under a row saying it is stale.
+    """
+
+    def set_review(self, review: CardReview | None, status: ReviewStatus) -> None:
+        if review is None or status is ReviewStatus.NONE:
+            self.set_rows([("not reviewed", None)])
+            return
+        head = f"{status.label} · {review.model}"
+        if status is ReviewStatus.STALE:
+            head = f"stale: the card changed since {review.model} said {review.verdict.value}"
+        rows: list[tuple[str, int | None]] = [(head, None)]
+        if review.summary:
+            rows.append((review.summary, None))
+        rows += [(note_text(n), n.line) for n in review.notes]
+        self.set_rows(rows)
+
+
+def note_text(note: ReviewNote) -> str:
+    where = f"line {note.line}: " if note.line is not None else ""
+    return f"{note.severity}: {where}{note.message}"

@@ -27,6 +27,11 @@ class PlanDocument:
         return cls(Path(path), text, data)
 
     @property
+    def is_new(self) -> bool:
+        """A plan with a file name whose file Cardsmith has not read or written yet (Save makes it)."""
+        return self.path is not None and self.original is None
+
+    @property
     def name(self) -> str:
         return self.path.name if self.path else "Untitled plan"
 

@@ -3,24 +3,23 @@
 A QFileSystemWatcher watches the plan file, its folder (atomic renames and a cards folder appearing),
 the cards folder and each card file; events are debounced, and every path is added again after them
 because a rename drops its watch. Whether the plan really changed is decided by comparing the bytes
-on disk with the bytes the window last read or wrote (``PlanDocument``), so the app's own Save and
+on disk with the bytes the session last read or wrote (``PlanDocument``), so the app's own Save and
 its own card writes during a run never raise the question.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer
 
 from app.core.fsutil import is_tmp_leftover
 from app.core.store import cards_folder
 from app.errors import CardsmithError
+from app.ui.banner import Banner
 from app.ui.document import PlanDocument
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+from app.ui.session import Session
 
 DEBOUNCE_MS = 300
 CHANGED_TEXT = "The plan changed on disk"
@@ -29,11 +28,30 @@ KEEP_LABEL = "Keep mine"
 
 
 class PlanWatcher(QObject):
-    """Reloads a clean plan silently, asks before replacing unsaved edits, refreshes cards."""
+    """Reloads a clean plan silently, asks before replacing unsaved edits, refreshes cards.
 
-    def __init__(self, window: "MainWindow", *, debounce_ms: int = DEBOUNCE_MS) -> None:
-        super().__init__(window)
-        self._window = window
+    ``reopen()`` reads the plan again keeping the writer's place in it (False when it cannot be
+    read); ``discard_recovery()`` drops the recovery copy of edits the writer chose to lose;
+    ``status(text, ms)`` shows a line in the status bar.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        banner: Banner,
+        status: Callable[[str, int], None],
+        reopen: Callable[[], bool],
+        discard_recovery: Callable[[], None],
+        debounce_ms: int = DEBOUNCE_MS,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._banner = banner
+        self._status = status
+        self._reopen = reopen
+        self._discard_recovery = discard_recovery
         self.watcher = QFileSystemWatcher(self)
         self._timer = QTimer(self, singleShot=True, interval=debounce_ms)
         self._timer.timeout.connect(self.check_now)
@@ -47,14 +65,14 @@ class PlanWatcher(QObject):
         self._acknowledged: bytes | None = None  # disk bytes the writer chose to ignore ("Keep mine")
         self._announced: bytes | None = None  # disk bytes the banner already asks about
         self._gone_announced = False
-        window.plan_opened.connect(self._on_document)
-        window.plan_saved.connect(self._on_document)
-        window.closing.connect(self.stop)
+        session.opened.connect(self._on_document)
+        session.saved.connect(self._on_document)
+        session.closed.connect(self.stop)
 
     # -- what is watched -----------------------------------------------------------------------
 
     def _on_document(self, _path: object) -> None:
-        self.watch(self._window.document.path)
+        self.watch(self._session.path)
 
     def watch(self, plan_path: Path | None) -> None:
         self._plan = Path(plan_path).absolute() if plan_path is not None else None
@@ -118,32 +136,30 @@ class PlanWatcher(QObject):
         self._plan_event = self._cards_event = False
         self._rewatch()
         reloaded = self._check_plan() if plan_event else False
-        if cards_event and not reloaded and not self._window.controller.running:
+        if cards_event and not reloaded and not self._session.running:
             # During a run the cards that change are the run's own; it reloads them when it ends.
-            self._window._reload_cards()
+            self._session.reload_cards()
 
     def _check_plan(self) -> bool:
         """Returns True when the plan was reloaded (which reloads its cards too)."""
-        document = self._window.document
+        document = self._session.document
         if document.path is None or self._plan is None:
             return False
         try:
             fresh = PlanDocument.open(document.path)
         except CardsmithError:
-            if not self._gone_announced:
+            if not self._gone_announced and not document.is_new:  # a new plan is not on disk yet
                 self._gone_announced = True
-                self._window.statusBar().showMessage(
-                    f"{document.name} was removed or renamed on disk: Save writes it again", 15000)
+                self._status(f"{document.name} was removed or renamed on disk: Save writes it again", 15000)
             return False
         self._gone_announced = False
         if fresh.original == document.original or fresh.original == self._acknowledged:
             return False
-        editor_modified = self._window.editor.document().isModified()
-        if not editor_modified or fresh.text == self._window.plan_text():
+        if not self._session.modified or fresh.text == self._session.text():
             return self.reload(note=f"Reloaded {document.name}: it changed on disk")
         if fresh.original != self._announced:
             self._announced = fresh.original
-            self._window.banner.show_message(
+            self._banner.show_message(
                 f"{CHANGED_TEXT} ({document.name}) and you have unsaved edits.",
                 {RELOAD_LABEL: self._reload_losing_edits, KEEP_LABEL: self._keep_mine},
             )
@@ -152,30 +168,17 @@ class PlanWatcher(QObject):
     # -- answers -------------------------------------------------------------------------------
 
     def reload(self, note: str = "") -> bool:
-        """Read the plan again, keeping the cursor and scroll position where they were."""
-        window = self._window
-        path = window.document.path
-        if path is None:
+        """Read the plan again, keeping the writer's place in it."""
+        if self._session.path is None or not self._reopen():
             return False
-        position = window.editor.textCursor().position()
-        scroll = window.editor.verticalScrollBar().value()
-        if not window.open_plan(path):
-            return False
-        cursor = window.editor.textCursor()
-        cursor.setPosition(min(position, len(window.plan_text())))
-        window.editor.setTextCursor(cursor)
-        window.editor.verticalScrollBar().setValue(scroll)
         if note:
-            window.statusBar().showMessage(note, 6000)
+            self._status(note, 6000)
         return True
 
     def _reload_losing_edits(self) -> None:
-        recovery = getattr(self._window, "recovery", None)
-        if recovery is not None:
-            recovery.discard()  # the writer chose the file's version over the unsaved edits
-        self.reload(note=f"Reloaded {self._window.document.name} from disk")
+        self._discard_recovery()  # the writer chose the file's version over the unsaved edits
+        self.reload(note=f"Reloaded {self._session.name} from disk")
 
     def _keep_mine(self) -> None:
         self._acknowledged = self._announced
-        self._window.statusBar().showMessage(
-            "Kept your edits: Save replaces the version on disk", 6000)
+        self._status("Kept your edits: Save replaces the version on disk", 6000)

@@ -5,7 +5,9 @@ The rows (model, delegate, view) are in app/ui/progress_rows.py; ``update_card``
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import (
+    QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QSize, Qt, Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -20,9 +23,13 @@ from PySide6.QtWidgets import (
 from app.core.ranges import CONCURRENCY_RANGE
 from app.core.states import CardState
 from app.engine.progress import CardProgress, RunProgress
-from app.ui.progress_rows import BAR_MAX, ProgressListModel, ProgressRowDelegate, Row, RowsView
+from app.ui.progress_rows import (
+    BAR_MAX, ProgressListModel, ProgressRowDelegate, Row, RowsView, rows_width,
+)
 
-__all__ = ["BAR_MAX", "GenerationPanel", "ProgressRowDelegate"]
+__all__ = ["BAR_MAX", "GENERATE_TIP", "GenerationPanel", "ProgressRowDelegate"]
+
+GENERATE_TIP = "Generate missing, failed and stale cards (Ctrl+Return, F5)"
 
 
 class GenerationPanel(QWidget):
@@ -47,9 +54,10 @@ class GenerationPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._running = False
+        self._blocked: str | None = None
 
         self.generate_button = QPushButton("Generate all", self)
-        self.generate_button.setToolTip("Generate missing, failed and stale cards (Ctrl+Return, F5)")
+        self.generate_button.setToolTip(GENERATE_TIP)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setToolTip("Stop the run; finished cards are kept (Esc)")
         self.retry_button = QPushButton("Retry failed", self)
@@ -62,12 +70,15 @@ class GenerationPanel(QWidget):
         concurrency_label.setBuddy(self.concurrency_spin)
 
         self.overall_bar = QProgressBar(self)
-        self.overall_bar.setRange(0, 1)
-        self.overall_bar.setValue(0)  # a QProgressBar starts at -1 and shows nothing
-        self.overall_bar.setFormat("%v/%m")
-        self.overall_label = QLabel("No components", self)
+        self._show_bar(0, 0)  # Qt starts a bar at -1, which draws nothing even once there is work
+        self.overall_label = QLabel(self)
         self.overall_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.overall_label.setWordWrap(True)  # a long run summary wraps rather than widen the panel
+        self.overall_text = ""
+        """The overall line: done/total, tokens, cost, time, speed-up (idle: the states' counts)."""
+        self._show_line("No components")
 
+        self._rows_width = 0  # what the rows' text needs: see minimumSizeHint
         self.model = ProgressListModel(self)
         self.list_view = RowsView(self)
         self.list_view.setModel(self.model)
@@ -79,15 +90,18 @@ class GenerationPanel(QWidget):
         self.list_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-        buttons = QHBoxLayout()
-        for button in (self.generate_button, self.cancel_button, self.retry_button,
-                       self.regenerate_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(concurrency_label)
-        buttons.addWidget(self.concurrency_spin)
+        # Two rows of buttons: the panel is as wide as its progress rows need, not one long row.
+        runs, repeats = QHBoxLayout(), QHBoxLayout()
+        for row, widgets in ((runs, (self.generate_button, self.cancel_button)),
+                             (repeats, (self.retry_button, self.regenerate_button))):
+            for widget in widgets:
+                row.addWidget(widget)
+            row.addStretch(1)
+        runs.addWidget(concurrency_label)
+        runs.addWidget(self.concurrency_spin)
         layout = QVBoxLayout(self)
-        layout.addLayout(buttons)
+        layout.addLayout(runs)
+        layout.addLayout(repeats)
         layout.addWidget(self.overall_bar)
         layout.addWidget(self.overall_label)
         layout.addWidget(self.list_view, 1)
@@ -102,6 +116,16 @@ class GenerationPanel(QWidget):
         for button in (self.generate_button, self.retry_button, self.regenerate_button):
             button.installEventFilter(self)
         self._update_buttons()
+        self._fit_rows()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        """As wide as the longest row needs: names and state words are never elided."""
+        hint = super().minimumSizeHint()
+        view = self.list_view
+        margins = self.layout().contentsMargins()
+        chrome = (margins.left() + margins.right() + 2 * view.frameWidth() + 2 * ProgressRowDelegate.PAD_X
+                  + view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, view))
+        return QSize(max(hint.width(), chrome + self._rows_width), hint.height())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
         if event.type() in (QEvent.Type.Enter, QEvent.Type.FocusIn):
@@ -114,6 +138,7 @@ class GenerationPanel(QWidget):
         """One row per component, in this order, showing its idle state (replaces every row)."""
         self.model.set_rows([Row.idle(name, CardState(state)) for name, state in names_and_states])
         self._show_idle_overall()
+        self._fit_rows()
         self._update_buttons()
 
     def set_state(self, name: str, state: CardState) -> None:
@@ -128,24 +153,30 @@ class GenerationPanel(QWidget):
         bar = round(max(0.0, min(1.0, card.fraction)) * BAR_MAX)
         if state is CardState.FAILED:
             bar = BAR_MAX  # a full red bar reads "failed" at a glance, however far it had got
-        failed_before = self.model.count(CardState.FAILED)
-        self.model.update(card.name, state, card.label(), bar)
+        failed_before, rows = self.model.count(CardState.FAILED), self.model.rowCount()
+        verdict = card.review.status if card.review is not None else None
+        self.model.update(card.name, state, card.label(), bar, verdict)
+        if self.model.rowCount() != rows:
+            self._fit_rows()
         if (self.model.count(CardState.FAILED) > 0) != (failed_before > 0):
             self._update_buttons()
 
     def update_overall(self, progress: RunProgress) -> None:
         """Overall bar (done/total) and line: done, tokens, cost, elapsed time, speed-up."""
-        total = progress.total
-        self.overall_bar.setRange(0, max(1, total))
-        self.overall_bar.setValue(min(progress.done, max(1, total)))
+        self._show_bar(progress.done, progress.total)
         text = progress.summary()
         if progress.stopped:
             text += f" · stopped: {progress.stopped}"
-        self.overall_label.setText(text)
+        self._show_line(text)
 
     def set_running(self, running: bool) -> None:
         """While running: Cancel on; Generate, Retry and Regenerate off."""
         self._running = running
+        self._update_buttons()
+
+    def set_generate_blocked(self, reason: str | None) -> None:
+        """Generate all is off, its tooltip saying ``reason``, until this is called with None."""
+        self._blocked = reason
         self._update_buttons()
 
     @property
@@ -197,18 +228,37 @@ class GenerationPanel(QWidget):
         counts = self.model.state_counts()
         total = sum(counts.values())
         usable = sum(n for state, n in counts.items() if state.usable)
-        self.overall_bar.setRange(0, max(1, total))
-        self.overall_bar.setValue(min(usable, max(1, total)))
+        self._show_bar(usable, total)
         if not total:
-            self.overall_label.setText("No components")
+            self._show_line("No components")
             return
         noun = "component" if total == 1 else "components"
         parts = [f"{total} {noun}"] + [f"{n} {state}" for state, n in sorted(counts.items())]
-        self.overall_label.setText(" · ".join(parts))
+        self._show_line(" · ".join(parts))
+
+    def _fit_rows(self) -> None:
+        width = rows_width(self.list_view.fontMetrics(), self.model.names())
+        if width != self._rows_width:
+            self._rows_width = width
+            self.updateGeometry()  # the window's splitter gives the panel its new minimum
+
+    def _show_line(self, text: str) -> None:
+        """Show the overall line wrapping between its parts only, never inside one ("speed-up")."""
+        self.overall_text = text
+        unbroken = (part.replace(" ", "\u00a0").replace("-", "\u2011") for part in text.split(" · "))
+        self.overall_label.setText(" · ".join(unbroken))
+
+    def _show_bar(self, done: int, total: int) -> None:
+        """``done``/``total``; nothing at all (no number, a greyed empty bar) when there is nothing to do."""
+        self.overall_bar.setRange(0, max(1, total))
+        self.overall_bar.setValue(min(done, max(1, total)))
+        self.overall_bar.setFormat("%v/%m" if total else "")
+        self.overall_bar.setEnabled(total > 0)
 
     def _update_buttons(self) -> None:
         idle = not self._running
-        self.generate_button.setEnabled(idle)
+        self.generate_button.setEnabled(idle and self._blocked is None)
+        self.generate_button.setToolTip(self._blocked or GENERATE_TIP)
         self.cancel_button.setEnabled(self._running)
         self.retry_button.setEnabled(idle and self.model.count(CardState.FAILED) > 0)
         has_selection = self.list_view.selectionModel().hasSelection()

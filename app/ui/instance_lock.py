@@ -12,15 +12,14 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from PySide6.QtCore import QObject
 
 from app.core.fsutil import atomic_write
 from app.paths import data_dir
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+from app.ui.banner import Banner
+from app.ui.session import Session
 
 LOCKS_DIR = "locks"
 
@@ -119,21 +118,25 @@ def release(plan_path: Path) -> None:
 
 
 class InstanceLock(QObject):
-    """Holds the lock of the window's plan, and warns in the banner when another window has it too."""
+    """Holds the lock of the session's plan, and warns in the ``banner`` when another window has it
+    too (in the status bar, ``status(text, ms)``, while the banner asks something else)."""
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self._window = window
+    def __init__(self, session: Session, *, banner: Banner, status: Callable[[str, int], None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._banner = banner
+        self._status = status
         self.path: Path | None = None
         self.others: list[int] = []
         self._deferred = ""
-        window.plan_opened.connect(self._on_document)
-        window.plan_saved.connect(self._on_document)
-        window.closing.connect(self.release)
-        window.banner.dismissed.connect(self._show_deferred)
+        session.opened.connect(self._on_document)
+        session.saved.connect(self._on_document)
+        session.closed.connect(self.release)
+        banner.dismissed.connect(self._show_deferred)
 
     def _on_document(self, _path: object) -> None:
-        self.hold(self._window.document.path)
+        self.hold(self._session.path)
 
     def hold(self, plan_path: Path | None) -> list[int]:
         if plan_path is not None and self.path is not None and lock_file(plan_path) == lock_file(self.path):
@@ -160,16 +163,15 @@ class InstanceLock(QObject):
 
     def _warn(self, pids: list[int]) -> None:
         text = self.warning_text(pids)
-        banner = self._window.banner
-        if not banner.isHidden():  # isVisible() is False until the window is shown
+        if not self._banner.isHidden():  # isVisible() is False until the window is shown
             # Do not push away a question (the recovery offer): show it once that is answered.
             self._deferred = text
-            self._window.statusBar().showMessage(text, 10000)
+            self._status(text, 10000)
         else:
-            banner.show_message(text)
+            self._banner.show_message(text)
 
     def _show_deferred(self) -> None:
         text, self._deferred = self._deferred, ""
         if text and self.path is not None:
             # Banner.clear() hides before it emits ``dismissed``, so this message stays up.
-            self._window.banner.show_message(text)
+            self._banner.show_message(text)

@@ -1,4 +1,5 @@
-"""The outline: the plan's components with each one's status, filterable by status."""
+"""The outline: the plan's components with each one's status and review verdict, filterable by
+either."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.review import ReviewStatus
 from app.core.states import CardState
 
 
@@ -29,6 +31,8 @@ class OutlineRow:
     """1-based line of the component's heading."""
     state: CardState
     """What the card folder says (missing, done, stale, ...) or what a run is doing with it."""
+    review: ReviewStatus = ReviewStatus.NONE
+    """The card's review as it holds now (``app.core.review.review_status``)."""
 
 
 def _one_of(*states: CardState) -> Callable[[CardState], bool]:
@@ -46,7 +50,14 @@ FILTERS: tuple[tuple[str, Callable[[CardState], bool] | None], ...] = (
     ("Locked", _one_of(CardState.LOCKED)),
     ("Failed", _one_of(CardState.FAILED)),
     ("Cancelled/Not run", _one_of(CardState.CANCELLED, CardState.NOT_RUN)),
+    ("In batch", _one_of(CardState.IN_BATCH)),
 )
+REVIEW_FILTERS: tuple[tuple[str, ReviewStatus], ...] = tuple(
+    (f"Review: {status.label}", status)
+    for status in (ReviewStatus.PASS, ReviewStatus.REVISE, ReviewStatus.FAIL, ReviewStatus.NONE,
+                   ReviewStatus.STALE)
+)
+"""After the state filters in the list: the cards whose review says this."""
 
 _GREY = "#8b949e"
 _AMBER = "#d29922"
@@ -65,15 +76,29 @@ _STATE_COLOURS: dict[CardState, str] = {
     CardState.FAILED: "#e5484d",
     CardState.CANCELLED: "#b08800",
     CardState.NOT_RUN: "#b08800",
+    CardState.IN_BATCH: "#768390",
+}
+
+_REVIEW_COLOURS: dict[ReviewStatus, str] = {
+    ReviewStatus.PASS: "#2da44e",
+    ReviewStatus.REVISE: _AMBER,
+    ReviewStatus.FAIL: "#e5484d",
+    ReviewStatus.NONE: _GREY,
+    ReviewStatus.STALE: "#8c6d1f",
 }
 
 NAME_COLUMN = 0
 STATE_COLUMN = 1
+REVIEW_COLUMN = 2
 _KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
 def state_colour(state: CardState) -> QColor:
     return QColor(_STATE_COLOURS[CardState(state)])
+
+
+def review_colour(status: ReviewStatus) -> QColor:
+    return QColor(_REVIEW_COLOURS[ReviewStatus(status)])
 
 
 class _Tree(QTreeWidget):
@@ -104,11 +129,11 @@ class OutlineView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filter_combo = QComboBox(self)
-        for label, _shows in FILTERS:
+        for label in [label for label, _shows in FILTERS] + [label for label, _ in REVIEW_FILTERS]:
             self.filter_combo.addItem(label)
         self.tree = _Tree(self)
-        self.tree.setColumnCount(2)
-        self.tree.setHeaderLabels(["Component", "Status"])
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels(["Component", "Status", "Review"])
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)  # cheap layout for long plans
         # Names take the room; the status column stays as wide as its words.
@@ -116,6 +141,7 @@ class OutlineView(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -123,6 +149,7 @@ class OutlineView(QWidget):
         layout.addWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._states: dict[str, CardState] = {}
+        self._reviews: dict[str, ReviewStatus] = {}
         self._icons: dict[str, QIcon] = {}
         self._quiet = False  # set while the program (not the user) changes the selection
         self.filter_combo.currentIndexChanged.connect(self._apply_filter)
@@ -139,15 +166,18 @@ class OutlineView(QWidget):
             self.tree.clear()
             self._items.clear()
             self._states.clear()
+            self._reviews.clear()
             items = []
             for row in rows:
                 state = CardState(row.state)
-                item = QTreeWidgetItem([row.name, ""])
+                item = QTreeWidgetItem([row.name, "", ""])
                 item.setData(NAME_COLUMN, _KEY_ROLE, row.key)
                 item.setToolTip(NAME_COLUMN, f"{row.name} — line {row.line}")
                 self._decorate(item, state)
+                self._badge(item, ReviewStatus(row.review))
                 self._items[row.key] = item
                 self._states[row.key] = state
+                self._reviews[row.key] = ReviewStatus(row.review)
                 items.append(item)
             self.tree.addTopLevelItems(items)
             self._apply_filter()
@@ -164,10 +194,23 @@ class OutlineView(QWidget):
             return
         self._states[key] = state
         self._decorate(item, state)
-        item.setHidden(not self._shows(state))
+        item.setHidden(not self._shows(key))
+
+    def set_review(self, key: str, status: ReviewStatus) -> None:
+        """Change one row's review badge in place (a review stored, a card edited)."""
+        status = ReviewStatus(status)
+        item = self._items.get(key)
+        if item is None or self._reviews.get(key) == status:
+            return
+        self._reviews[key] = status
+        self._badge(item, status)
+        item.setHidden(not self._shows(key))
 
     def state_of(self, key: str) -> CardState | None:
         return self._states.get(key)
+
+    def review_of(self, key: str) -> ReviewStatus | None:
+        return self._reviews.get(key)
 
     # --- selection --------------------------------------------------------------------------
 
@@ -203,13 +246,16 @@ class OutlineView(QWidget):
             raise ValueError(f"unknown outline filter {label!r}")
         self.filter_combo.setCurrentIndex(index)
 
-    def _shows(self, state: CardState) -> bool:
-        shows = FILTERS[max(0, self.filter_combo.currentIndex())][1]
-        return shows is None or shows(state)
+    def _shows(self, key: str) -> bool:
+        index = max(0, self.filter_combo.currentIndex())
+        if index >= len(FILTERS):
+            return self._reviews.get(key) is REVIEW_FILTERS[index - len(FILTERS)][1]
+        shows = FILTERS[index][1]
+        return shows is None or shows(self._states[key])
 
     def _apply_filter(self, _index: int = 0) -> None:
         for key, item in self._items.items():
-            item.setHidden(not self._shows(self._states[key]))
+            item.setHidden(not self._shows(key))
 
     # --- internals --------------------------------------------------------------------------
 
@@ -217,8 +263,14 @@ class OutlineView(QWidget):
         item.setText(STATE_COLUMN, state.value)
         item.setIcon(STATE_COLUMN, self._dot(state))
 
-    def _dot(self, state: CardState) -> QIcon:
-        colour = state_colour(state)
+    def _badge(self, item: QTreeWidgetItem, status: ReviewStatus) -> None:
+        # "not reviewed" stays quiet (most cards of a fresh plan); a verdict or stale shows.
+        item.setText(REVIEW_COLUMN, "" if status is ReviewStatus.NONE else status.label)
+        item.setIcon(REVIEW_COLUMN, self._dot(review_colour(status)))
+        item.setToolTip(REVIEW_COLUMN, f"review: {status.label}")
+
+    def _dot(self, state_or_colour: CardState | QColor) -> QIcon:
+        colour = state_or_colour if isinstance(state_or_colour, QColor) else state_colour(state_or_colour)
         name = colour.name()
         icon = self._icons.get(name)
         if icon is None:

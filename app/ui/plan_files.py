@@ -7,20 +7,18 @@ run (which writes cards beside the plan) is refused until the writer has a copy 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from app.core.fsutil import atomic_write, is_tmp_leftover
 from app.core.store import cards_folder
 from app.errors import UsageError
 from app.paths import example_plan
 from app.ui import window_state
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+from app.ui.session import Session
 
 PLAN_SUFFIX = ".md"
 READ_ONLY_NOTE = (
@@ -83,59 +81,53 @@ def dropped_plan(event: QDropEvent | QDragEnterEvent) -> Path | None:
 
 
 class PlanFiles(QObject):
-    """Open Recent, drag and drop of a plan, New plan from example; installed on the window."""
+    """Open Recent, drag and drop of a plan, New plan from example.
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self._window = window
+    The window puts ``act_new_from_example`` and ``recent_menu`` in its File menu and passes the
+    widgets that take drops to ``catch_drops``. ``may_discard()`` asks about unsaved edits (False:
+    keep them, open nothing); ``open_plan(path)`` opens a plan; ``problem`` puts one line in the
+    banner, ``status(text, ms)`` in the status bar; ``parent`` is the dialogs' parent too.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        may_discard: Callable[[], bool],
+        open_plan: Callable[[Path], bool],
+        problem: Callable[[str], None],
+        status: Callable[[str, int], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._may_discard = may_discard
+        self._open_plan = open_plan
+        self._problem = problem
+        self._status = status
+        self._parent = parent
         # Injectable: tests answer it without a modal dialog.
         self.ask_folder: Callable[[], Path | None] = self._ask_folder
-        self.recent_menu = QMenu("Open &Recent", window)
+        self.recent_menu = QMenu("Open &Recent", parent)
         self.recent_menu.aboutToShow.connect(self.rebuild_recent_menu)
-        self.act_new_from_example = QAction("New plan from &example…", window)
+        self.act_new_from_example = QAction("New plan from &example…", self)
         self.act_new_from_example.triggered.connect(lambda _checked=False: self.new_from_example())
-        self._install_menu()
         self.rebuild_recent_menu()
-        window.setAcceptDrops(True)
-        for target in self._drop_targets():
+        session.opened.connect(self._remember)
+        session.saved.connect(self._remember)
+
+    def catch_drops(self, *targets: QObject) -> None:
+        """Open a plan dropped on these (the editor and the web view take drops themselves: text,
+        navigation; a plan is caught before they see it)."""
+        for target in targets:
             target.installEventFilter(self)
-        window.plan_opened.connect(self._remember)
-        window.plan_saved.connect(self._remember)
-
-    def _install_menu(self) -> None:
-        file_menu = next((a.menu() for a in self._window.menuBar().actions()
-                          if a.menu() is not None and a.text().replace("&", "") == "File"), None)
-        if file_menu is None:
-            file_menu = self._window.menuBar().addMenu("&File")
-        anchor = self._window.act_open if self._window.act_open in file_menu.actions() else None
-        if anchor is None:
-            file_menu.addAction(self.act_new_from_example)
-            file_menu.addMenu(self.recent_menu)
-            return
-        file_menu.insertAction(anchor, self.act_new_from_example)
-        after_open = file_menu.actions()
-        index = after_open.index(anchor) + 1
-        before = after_open[index] if index < len(after_open) else None
-        if before is None:
-            file_menu.addMenu(self.recent_menu)
-        else:
-            file_menu.insertMenu(before, self.recent_menu)
-
-    def _drop_targets(self) -> list[QObject]:
-        # The editor and the web view take drops themselves (text, navigation): catch plans first.
-        window = self._window
-        targets: list[QObject] = [window, window.editor.viewport(), window.preview]
-        proxy = window.preview.focusProxy()
-        if proxy is not None:
-            targets.append(proxy)
-        return targets
 
     # -- recent plans --------------------------------------------------------------------------
 
     def _remember(self, _path: object) -> None:
-        path = self._window.document.path
-        if path is not None and not is_bundled_example(path):
-            window_state.add_recent(path, self._window)
+        path = self._session.path
+        if path is not None and not self._session.document.is_new and not is_bundled_example(path):
+            window_state.add_recent(path, self._session.settings)
             self.rebuild_recent_menu()
 
     def recent_paths(self) -> list[Path]:
@@ -161,22 +153,22 @@ class PlanFiles(QObject):
         return [a for a in self.recent_menu.actions() if a.data()]
 
     def _clear_recent(self) -> None:
-        window_state.clear_recent(self._window)
+        window_state.clear_recent(self._session.settings)
         self.rebuild_recent_menu()
 
     def open_recent(self, path: Path) -> bool:
         if not Path(path).is_file():
-            self._window.banner.show_message(f"'{path}' no longer exists: removed from the recent plans.")
-            window_state.remove_recent(Path(path), self._window)
+            self._problem(f"'{path}' no longer exists: removed from the recent plans.")
+            window_state.remove_recent(Path(path), self._session.settings)
             self.rebuild_recent_menu()
             return False
         return self.open_asking(Path(path))
 
     def open_asking(self, path: Path) -> bool:
         """Open ``path`` after the usual question about unsaved edits."""
-        if not self._window._may_discard():
+        if not self._may_discard():
             return False
-        return self._window.open_plan(path)
+        return self._open_plan(path)
 
     # -- drag and drop -------------------------------------------------------------------------
 
@@ -198,7 +190,7 @@ class PlanFiles(QObject):
     # -- new plan from the example -------------------------------------------------------------
 
     def _ask_folder(self) -> Path | None:
-        folder = QFileDialog.getExistingDirectory(self._window, "New plan from example: pick a folder")
+        folder = QFileDialog.getExistingDirectory(self._parent, "New plan from example: pick a folder")
         return Path(folder) if folder else None
 
     def new_from_example(self) -> Path | None:
@@ -208,10 +200,10 @@ class PlanFiles(QObject):
         try:
             plan = copy_example(folder)
         except UsageError as exc:
-            self._window.banner.show_message(exc.message)
+            self._problem(exc.message)
             return None
         if not self.open_asking(plan):
-            self._window.statusBar().showMessage(f"Copied the example to {plan}", 8000)
+            self._status(f"Copied the example to {plan}", 8000)
         return plan
 
     # -- the bundled example stays read-only ---------------------------------------------------
@@ -220,5 +212,5 @@ class PlanFiles(QObject):
         """True (with a banner note) when ``path`` is the bundled example, which is never written."""
         if not is_bundled_example(path):
             return False
-        self._window.banner.show_message(READ_ONLY_NOTE)
+        self._problem(READ_ONLY_NOTE)
         return True

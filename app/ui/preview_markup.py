@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from app.core.card import Finding
 from app.core.fences import close_open_fence
 from app.core.render import MAX_PREVIEW_BYTES, render_card, too_large, too_large_notice
+from app.core.review import CardReview, ReviewStatus, review_status
 from app.core.states import CardState
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,13 @@ class PreviewCard:
     status: str
     """The card's state (a ``CardState``): missing, queued, streaming, done, failed, edited..."""
     findings: tuple[Finding, ...] = ()
+    review: CardReview | None = None
+    """The card's stored review (``card.meta.review``); shown above the card while it holds for
+    ``body``, as stale once the text differs."""
+
+    @property
+    def review_status(self) -> ReviewStatus:
+        return review_status(self.review, self.body)
 
     @property
     def state(self) -> CardState | None:
@@ -69,6 +77,33 @@ def _head_html(card: PreviewCard) -> str:
         f'<span class="card-name">{html.escape(card.name)}</span>'
         "</div>"
     )
+
+
+_VERDICT_CLASS = {
+    ReviewStatus.PASS: "done", ReviewStatus.REVISE: "warning", ReviewStatus.FAIL: "error",
+    ReviewStatus.STALE: "stale",
+}
+
+
+def review_html(card: PreviewCard) -> str:
+    """The verdict above the card: its badge, the reviewer, each note and the summary, all model
+    text escaped; a stale review shows only that it is stale; no review shows nothing."""
+    status, review = card.review_status, card.review
+    if review is None or status is ReviewStatus.NONE:
+        return ""
+    badge = f'<span class="badge {_VERDICT_CLASS[status]}">review: {html.escape(status.label)}</span>'
+    if status is ReviewStatus.STALE:
+        return f'<div class="review stale">{badge} <span class="rule">the card changed since</span></div>'
+    notes = "".join(
+        f'<li class="finding {"error" if n.severity == "error" else "warning"}">'
+        f'{html.escape((f"line {n.line}: " if n.line is not None else "") + n.message)}</li>'
+        for n in review.notes
+    )
+    summary = f'<p class="review-summary">{html.escape(review.summary)}</p>' if review.summary else ""
+    listing = f'<ul class="findings">{notes}</ul>' if notes else ""
+    model = html.escape(review.model)
+    return f'<div class="review {status.value}">{badge} <span class="rule">{model}</span>{summary}{listing}</div>'
+
 
 
 def _finding_html(finding: Finding) -> str:
@@ -116,7 +151,7 @@ def article_inner_html(card: PreviewCard, fragment: str | None) -> str:
     ``fragment`` is ``card_fragment(card.shown_body())`` (``None`` for an empty body).
     """
     body = fragment if fragment is not None else _placeholder(card.state)
-    return f"{_head_html(card)}\n{body.strip()}\n{_findings_html(card.findings)}"
+    return f"{_head_html(card)}{review_html(card)}\n{body.strip()}\n{_findings_html(card.findings)}"
 
 
 # Runs in the application world: page content has no JavaScript of its own. Keys and HTML arrive as

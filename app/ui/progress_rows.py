@@ -7,7 +7,7 @@ itself.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.review import ReviewStatus
 from app.core.states import CardState
 
 BAR_MAX = 1000
@@ -36,6 +37,7 @@ BAR_MAX = 1000
 StateRole = Qt.ItemDataRole.UserRole + 1
 LabelRole = Qt.ItemDataRole.UserRole + 2
 BarRole = Qt.ItemDataRole.UserRole + 3
+ReviewRole = Qt.ItemDataRole.UserRole + 4
 
 _AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -45,9 +47,12 @@ _HUES = {
     CardState.DONE: 130, CardState.FAILED: 0, CardState.RETRYING: 35, CardState.EDITED: 200,
     CardState.LOCKED: 275,
 }
+# A reviewed card's bar takes its verdict's hue (the label says the verdict in words).
+_REVIEW_HUES = {ReviewStatus.PASS: 130, ReviewStatus.REVISE: 35, ReviewStatus.FAIL: 0}
 # Nothing is happening, nothing usable: a grey bar.
 _GREY_STATES = frozenset({
     CardState.CANCELLED, CardState.NOT_RUN, CardState.STALE, CardState.MISSING, CardState.QUEUED,
+    CardState.IN_BATCH,
 })
 
 
@@ -57,6 +62,8 @@ class Row:
     state: CardState
     label: str
     bar: int
+    review: ReviewStatus | None = None
+    """The verdict of the card's review in this run, once stored."""
 
     @classmethod
     def idle(cls, name: str, state: CardState) -> Row:
@@ -90,6 +97,8 @@ class ProgressListModel(QAbstractListModel):
             return row.label
         if role == BarRole:
             return row.bar
+        if role == ReviewRole:
+            return row.review
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{row.name}: {row.label}"
         return None
@@ -103,23 +112,25 @@ class ProgressListModel(QAbstractListModel):
         self._states = Counter(row.state for row in rows)
         self.endResetModel()
 
-    def update(self, name: str, state: CardState, label: str, bar: int) -> None:
+    def update(
+        self, name: str, state: CardState, label: str, bar: int, review: ReviewStatus | None = None
+    ) -> None:
         """Change one row (O(1)); a name not shown yet gets a new row at the end."""
         i = self._index.get(name)
         if i is None:
             i = len(self._rows)
             self.beginInsertRows(QModelIndex(), i, i)
-            self._rows.append(Row(name, state, label, bar))
+            self._rows.append(Row(name, state, label, bar, review))
             self._index[name] = i
             self._states[state] += 1
             self.endInsertRows()
             return
         row = self._rows[i]
-        if (row.state, row.label, row.bar) == (state, label, bar):
+        if (row.state, row.label, row.bar, row.review) == (state, label, bar, review):
             return
         self._states[row.state] -= 1
         self._states[state] += 1
-        row.state, row.label, row.bar = state, label, bar
+        row.state, row.label, row.bar, row.review = state, label, bar, review
         index = self.index(i)
         self.dataChanged.emit(index, index)
 
@@ -140,17 +151,50 @@ class ProgressListModel(QAbstractListModel):
         return +self._states
 
 
-def bar_colour(state: CardState, palette: QPalette) -> QColor:
-    """The bar's fill: green-ish done, red-ish failed, amber retrying, grey for stopped/idle."""
+def bar_colour(state: CardState, palette: QPalette, review: ReviewStatus | None = None) -> QColor:
+    """The bar's fill: green-ish done, red-ish failed, amber retrying, grey for stopped/idle; a
+    done card's review verdict: green pass, amber revise, red fail."""
     highlight = palette.color(QPalette.ColorRole.Highlight)
     if state in _GREY_STATES:
         return palette.color(QPalette.ColorRole.Mid)
-    hue = _HUES.get(state)
+    hue = _REVIEW_HUES.get(review) if state is CardState.DONE and review is not None else None
+    hue = _HUES.get(state) if hue is None else hue
     if hue is None:
         return highlight
     saturation = max(130, highlight.hsvSaturation())
     value = max(150, highlight.value())
     return QColor.fromHsv(hue, saturation, value)
+
+
+NAME_MAX_CHARS = 48
+"""Names up to about this many characters are never elided; longer ones would starve the editor."""
+
+
+def text_rooms(fm: QFontMetrics, width: int, name: str, label: str) -> tuple[int, int]:
+    """How ``width`` is shared between a row's name (left) and its label (right), as (name, label).
+
+    Both in full when they fit. Else the name first: the label keeps at least its state word (its
+    start, up to the first " · "), the name gets the rest, the label what the name leaves."""
+    gap = fm.horizontalAdvance("  ")
+    # Integer advances round down: measured-exact room would elide the name's last glyph.
+    name_need = fm.horizontalAdvance(name) + fm.averageCharWidth()
+    label_w = fm.horizontalAdvance(label)
+    word_w = min(label_w, fm.horizontalAdvance(label.split(" · ", 1)[0]), _widest_word(fm))
+    name_room = max(0, min(name_need, width - gap - word_w))
+    return name_room, max(0, width - name_room - gap)
+
+
+def rows_width(fm: QFontMetrics, names: Iterable[str]) -> int:
+    """The width a row's text needs (between the paddings) to show the longest of ``names`` and any
+    state word in full; a label's details (tokens, time, a reason) get what is left, and a row's
+    tooltip has all of it."""
+    widest = max((fm.horizontalAdvance(name) for name in names), default=0)
+    name_w = min(widest, fm.averageCharWidth() * NAME_MAX_CHARS) + fm.averageCharWidth()
+    return name_w + fm.horizontalAdvance("  ") + _widest_word(fm)
+
+
+def _widest_word(fm: QFontMetrics) -> int:
+    return max(fm.horizontalAdvance(state.value) for state in CardState)
 
 
 class ProgressRowDelegate(QStyledItemDelegate):
@@ -177,6 +221,7 @@ class ProgressRowDelegate(QStyledItemDelegate):
         state = CardState(index.data(StateRole))
         label = str(index.data(LabelRole) or "")
         bar = int(index.data(BarRole) or 0)
+        review = index.data(ReviewRole)
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         palette = opt.palette
 
@@ -186,7 +231,7 @@ class ProgressRowDelegate(QStyledItemDelegate):
             self._paint_texts(painter, opt, rect, name, label, selected)
             text_h = opt.fontMetrics.height()
             bar_rect = QRect(rect.left(), rect.top() + text_h + self.GAP, rect.width(), self.BAR_HEIGHT)
-            self._paint_bar(painter, palette, bar_rect, state, bar)
+            self._paint_bar(painter, palette, bar_rect, state, bar, review)
         finally:
             painter.restore()
 
@@ -197,15 +242,7 @@ class ProgressRowDelegate(QStyledItemDelegate):
         fm = opt.fontMetrics
         palette = opt.palette
         text_rect = QRect(rect.left(), rect.top(), rect.width(), fm.height())
-        gap = fm.horizontalAdvance("  ")
-        label_w = fm.horizontalAdvance(label)
-        name_w = fm.horizontalAdvance(name)
-        # The name keeps at least ~45 % of the line; the label takes what is left.
-        name_room = max(int(rect.width() * 0.45), rect.width() - label_w - gap)
-        if name_w + gap + label_w <= rect.width():
-            # Integer advances round down: measured-exact room would elide the name's last glyph.
-            name_room = min(name_room, name_w + fm.averageCharWidth())
-        label_room = max(0, rect.width() - name_room - gap)
+        name_room, label_room = text_rooms(fm, rect.width(), name, label)
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(text_role))
         painter.drawText(
@@ -223,7 +260,8 @@ class ProgressRowDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _paint_bar(
-        painter: QPainter, palette: QPalette, rect: QRect, state: CardState, bar: int
+        painter: QPainter, palette: QPalette, rect: QRect, state: CardState, bar: int,
+        review: ReviewStatus | None = None,
     ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -232,7 +270,7 @@ class ProgressRowDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(rect, radius, radius)
         filled = round(rect.width() * max(0, min(BAR_MAX, bar)) / BAR_MAX)
         if filled > 0:
-            painter.setBrush(bar_colour(state, palette))
+            painter.setBrush(bar_colour(state, palette, review))
             fill = QRect(rect.left(), rect.top(), filled, rect.height())
             painter.drawRoundedRect(fill, radius, radius)
 

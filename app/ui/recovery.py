@@ -12,21 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Callable
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer
-from PySide6.QtGui import QTextCursor
+from PySide6.QtCore import QObject, QTimer
 
 from app.core.fsutil import atomic_write
 from app.paths import data_dir
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+from app.ui.banner import Banner
+from app.ui.session import Session
 
 RECOVERY_DIR = "recovery"
 UNTITLED_KEY = "untitled"
@@ -104,17 +100,21 @@ def _absolute(path: Path) -> Path:
 
 
 class Autosaver(QObject):
-    """Copies the window's unsaved plan text to its recovery file and offers it back on open.
+    """Copies the session's unsaved plan text to its recovery file and offers it back on open.
 
-    Listens to the editor's ``textChanged`` and the window's ``plan_opened`` / ``plan_saved`` /
-    ``closing`` signals; ``flush()`` writes at once (tests, a termination signal).
+    Listens to the text's changes and the session's ``opened`` / ``saved`` / ``closed``; the offer
+    goes to the ``banner``, notes to ``status(text, ms)``; ``flush()`` writes at once (tests, a
+    termination signal).
     """
 
-    def __init__(self, window: "MainWindow", *, idle_ms: int = IDLE_MS,
-                 max_wait_ms: int = MAX_WAIT_MS) -> None:
-        super().__init__(window)
-        self._window = window
-        self._path: Path | None = window.document.path  # the plan the copy belongs to
+    def __init__(self, session: Session, *, banner: Banner, status: Callable[[str, int], None],
+                 idle_ms: int = IDLE_MS, max_wait_ms: int = MAX_WAIT_MS,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._banner = banner
+        self._status = status
+        self._path: Path | None = session.path  # the plan the copy belongs to
         self._last_written: str | None = None
         self._closed = False
         self.pending: RecoveryCopy | None = None  # an offer not answered yet
@@ -123,10 +123,10 @@ class Autosaver(QObject):
         self._max_wait = QTimer(self, singleShot=True, interval=max_wait_ms)
         self._idle.timeout.connect(self._due)
         self._max_wait.timeout.connect(self._due)
-        window.editor.textChanged.connect(self._schedule)
-        window.plan_opened.connect(self._on_opened)
-        window.plan_saved.connect(self._on_saved)
-        window.closing.connect(self._on_closing)
+        session.buffer.contentsChanged.connect(self._schedule)
+        session.opened.connect(self._on_opened)
+        session.saved.connect(self._on_saved)
+        session.closed.connect(self._on_closing)
 
     # -- autosave ------------------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class Autosaver(QObject):
         self._max_wait.setInterval(max_wait_ms)
 
     def _modified(self) -> bool:
-        return self._window.editor.document().isModified()
+        return self._session.modified
 
     def _schedule(self) -> None:
         if self._closed:
@@ -150,7 +150,7 @@ class Autosaver(QObject):
         if self.pending is not None:
             # The old session's edits are not overwritten before the writer has answered the offer;
             # if something else took the banner, ask again.
-            if self._modified() and self._window.banner.text != self._offer_text:
+            if self._modified() and self._banner.text != self._offer_text:
                 self._show_offer()
             return
         if self._modified():
@@ -165,15 +165,14 @@ class Autosaver(QObject):
         self._max_wait.stop()
         if self.pending is not None or not self._modified():
             return None
-        text = self._window.plan_text()
+        text = self._session.text()
         target = recovery_file(self._path)
         if text == self._last_written and target.exists():
             return target
         try:
             written = write_recovery(self._path, text)
         except OSError as exc:
-            self._window.statusBar().showMessage(
-                f"Could not write the recovery copy: {exc.strerror or exc}", 8000)
+            self._status(f"Could not write the recovery copy: {exc.strerror or exc}", 8000)
             return None
         self._last_written = text
         return written
@@ -198,7 +197,7 @@ class Autosaver(QObject):
         copy = read_recovery(self._path)
         if copy is None:
             return None
-        if copy.text == self._window.plan_text():
+        if copy.text == self._session.text():
             remove_recovery(self._path)  # nothing in it that the file does not already hold
             return None
         self.pending = copy
@@ -211,10 +210,10 @@ class Autosaver(QObject):
             return
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(copy.saved_at))
         self._offer_text = (
-            f"{self._window.document.name} has unsaved edits from {when} that were never saved"
+            f"{self._session.name} has unsaved edits from {when} that were never saved"
             " (Cardsmith did not close normally)."
         )
-        self._window.banner.show_message(
+        self._banner.show_message(
             self._offer_text, {RESTORE_LABEL: self.restore, DISCARD_LABEL: self.decline}
         )
 
@@ -223,16 +222,10 @@ class Autosaver(QObject):
         copy, self.pending = self.pending, None
         if copy is None:
             return
-        editor = self._window.editor
-        cursor = QTextCursor(editor.document())
-        cursor.beginEditBlock()
-        cursor.select(QTextCursor.SelectionType.Document)
-        cursor.insertText(copy.text)
-        cursor.endEditBlock()
-        editor.document().setModified(True)
+        self._session.replace_text(copy.text)
         self._last_written = None  # the next autosave writes it under the current plan's key
         self.flush()
-        self._window.statusBar().showMessage("Restored the unsaved edits: Save keeps them", 6000)
+        self._status("Restored the unsaved edits: Save keeps them", 6000)
 
     def decline(self) -> None:
         copy, self.pending = self.pending, None
@@ -241,22 +234,22 @@ class Autosaver(QObject):
                 copy.file.unlink()
             except OSError:
                 pass
-        self._window.statusBar().showMessage("Discarded the recovered edits", 4000)
+        self._status("Discarded the recovered edits", 4000)
 
-    # -- the window's life ---------------------------------------------------------------------
+    # -- the session's life --------------------------------------------------------------------
 
     def _on_opened(self, _path: object) -> None:
         # The previous plan's edits were saved or discarded before another plan could open.
         self._release()
         self.pending = None
-        self._path = self._window.document.path
+        self._path = self._session.path
         self._last_written = None
         self.offer()
 
     def _on_saved(self, _path: object) -> None:
         if self.pending is None:
             remove_recovery(self._path)  # "untitled" after a first Save As
-        self._path = self._window.document.path
+        self._path = self._session.path
         self._idle.stop()
         self._max_wait.stop()
         if self.pending is None:
@@ -270,65 +263,3 @@ class Autosaver(QObject):
         self._closed = True
         self._idle.stop()
         self._max_wait.stop()
-
-
-# -- termination signals -------------------------------------------------------------------------
-
-
-def keep_work_and_exit(window: "MainWindow", app: Any, code: int = 0) -> None:
-    """Leave at once (a logout, ``kill``): unsaved edits stay in the recovery copy, no question asked."""
-    from app.ui.window_state import save_window_state
-
-    recovery = getattr(window, "recovery", None)
-    if recovery is not None:
-        recovery.flush()
-    lock = getattr(window, "instance_lock", None)
-    if lock is not None:
-        lock.release()
-    save_window_state(window)
-    if window.controller.running:
-        window.controller.cancel()
-    app.exit(code)
-
-
-class TerminationHandler:
-    """SIGTERM/SIGINT/SIGHUP end the app through ``keep_work_and_exit`` instead of killing it.
-
-    Python runs signal handlers only between bytecodes, never while Qt's C++ loop waits; the C-level
-    handler writes to a wakeup socket that a QSocketNotifier watches, which brings Python back.
-    Installed before the window is built, so that no signal can arrive after the window took the
-    plan's lock but before the handler exists; ``window`` is set once it does.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.window: "MainWindow | None" = None
-        self._reader, self._writer = socket.socketpair()
-        self._reader.setblocking(False)
-        self._writer.setblocking(False)
-        signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
-        for name in ("SIGTERM", "SIGINT", "SIGHUP"):
-            number = getattr(signal, name, None)
-            if number is not None:
-                signal.signal(number, lambda *_args: None)
-        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read)
-        self._notifier.activated.connect(self._woken)
-
-    def _woken(self) -> None:
-        try:
-            self._reader.recv(64)
-        except OSError:
-            pass
-        if self.window is not None:
-            keep_work_and_exit(self.window, self.app)
-        else:
-            self.app.exit(0)
-
-
-def install_termination_handler(app: Any) -> TerminationHandler | None:
-    """Keep the returned handler alive for as long as the app runs; None where signals cannot be
-    watched this way (not the main thread, no socketpair)."""
-    try:
-        return TerminationHandler(app)
-    except (OSError, ValueError):
-        return None

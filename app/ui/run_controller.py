@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.plan import Plan
 from app.core.render import prime_highlighting
+from app.core.states import CardState
 from app.core.syntax import prime_syntax
 from app.engine import events as ev
 from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard

@@ -1,4 +1,5 @@
-"""The settings dialog: model, limits, column, theme, and the API key (docs/formats.md#the-api-key).
+"""The settings dialog: model, limits, column, theme, and where the API key comes from
+(docs/formats.md#the-api-key).
 
 The key is shown only as where it comes from ("set (system keyring)"...), never as text. Every
 keyring call runs off the GUI thread (``asyncio.to_thread`` on the qasync loop; ``app.apikey``
@@ -10,11 +11,11 @@ The key is never written anywhere but the keyring, and never logged.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable
+from dataclasses import replace
+from typing import Callable
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,8 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import apikey
+from app.apikey import KEYRING_TIMEOUT_S, KeyStatus, check_key_status, describe_keyring_error
 from app.core.contract import width_budget
-from app.engine.generate import GenerateOptions
 from app.core.ranges import (
     COLUMN_RANGE,
     CONCURRENCY_RANGE,
@@ -47,10 +48,6 @@ from app.settings import (
     load_settings,
     save_settings,
 )
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
-
 
 MODEL_CHOICES: tuple[str, ...] = ("claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5", "claude-3-5-haiku")
 PLANS_CHOICE = "(the plan's)"
@@ -70,104 +67,13 @@ NO_KEYRING_HELP = (
     "Set ANTHROPIC_API_KEY in the environment before starting Cardsmith, or use a key for this"
     " session only (kept in memory, forgotten when Cardsmith quits)."
 )
-KEYRING_TIMEOUT_S = 3.0
 ERROR_STYLE = "color: #b3261e;"
 
 
-# --- the key's status (blocking: call these off the GUI thread) -------------------------------
-
-
-@dataclass(frozen=True)
-class KeyStatus:
-    source: apikey.KeySource
-    note: str = ""
-    keyring_problem: str = ""
-    """Why keys cannot be stored in a keyring here; "" when a usable keyring exists."""
-
-    @property
-    def words(self) -> str:
-        return STATUS_WORDS[self.source]
-
-
-def check_key_status(timeout_s: float = KEYRING_TIMEOUT_S) -> KeyStatus:
-    """Where the key comes from and whether a keyring can store one. Blocks up to ~2 timeouts."""
-    found = apikey.lookup_key(timeout_s=timeout_s)
-    return KeyStatus(found.source, found.note, keyring_problem(found.note, timeout_s))
-
-
-def keyring_problem(note: str, timeout_s: float = KEYRING_TIMEOUT_S) -> str:
-    """"" when keys can be stored; else one line saying why not."""
-    if note == "no system keyring is available":
-        return "No system keyring is available here (a headless Linux box has no Secret Service)."
-    try:
-        backend = apikey.run_with_timeout(_keyring_backend, timeout_s)
-    except apikey.KeyringTimeout:
-        return ""  # a slow keyring is still a keyring; storing reports its own timeout
-    except Exception:  # noqa: BLE001 - any failure to pick a backend means "no keyring"
-        return "No system keyring is available here."
-    module = type(backend).__module__
-    if module.startswith("keyrings.alt"):
-        return "The only keyring here keeps passwords in a plain file; Cardsmith will not use it."
-    if module in ("keyring.backends.null", "keyring.backends.fail"):
-        return "No system keyring is available here (the keyring is turned off or missing)."
-    if module == "keyring.backends.chainer" and not getattr(backend, "backends", ()):
-        return "No system keyring is available here."
-    return ""
-
-
-def _keyring_backend() -> object:
-    import keyring
-
-    return keyring.get_keyring()
-
-
-def describe_keyring_error(exc: BaseException) -> str:
-    """One line without the exception's text, which a backend might fill with anything."""
-    if isinstance(exc, apikey.KeyringTimeout):
-        return "the system keyring did not answer in time"
-    if type(exc).__name__ == "NoKeyringError":
-        return "no system keyring is available"
-    if isinstance(exc, RuntimeError) and "plaintext" in str(exc):
-        return str(exc)  # apikey's own refusal
-    return f"the system keyring failed ({type(exc).__name__})"
-
-
-# --- settings -> the window ---------------------------------------------------------------------
-
-
-def generate_options(settings: Settings, options: GenerateOptions) -> GenerateOptions:
-    """``options`` with the user's settings filled in where the caller left the plan's value."""
-    return replace(
-        options,
-        model=options.model or settings.model,
-        concurrency=options.concurrency if options.concurrency is not None else settings.concurrency,
-        max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
-        stall_timeout_s=settings.stall_timeout_s,
-        max_attempts=settings.max_attempts,
-        repairs=settings.repairs,
-    )
-
-
-def apply_settings(window: MainWindow, settings: Settings) -> None:
-    """Theme, column and concurrency take effect now; the rest is read by the next run."""
-    window.settings = settings
-    window.preview.set_theme(settings.theme)
-    window.preview.setFixedWidth(settings.column_px)
-    concurrency = settings.concurrency or window.plan.settings.concurrency
-    window.panel.concurrency_spin.setValue(concurrency)
-
-
-def open_settings_dialog(window: MainWindow) -> SettingsDialog:
-    """Show the dialog without a nested event loop; OK saves and applies (model or max_tokens
-    changes can make cards stale, so the window redraws its states)."""
-    dialog = SettingsDialog(window.settings, window)
-
-    def accepted() -> None:
-        if dialog.saved is not None:
-            apply_settings(window, dialog.saved)
-            window.refresh()
-
-    dialog.accepted.connect(accepted)
+def open_settings_dialog(settings: Settings, parent: QWidget | None = None) -> SettingsDialog:
+    """Show the dialog without a nested event loop; OK saves the settings and emits
+    ``settings_saved`` with them (the caller applies them)."""
+    dialog = SettingsDialog(settings, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog
@@ -177,11 +83,14 @@ def open_settings_dialog(window: MainWindow) -> SettingsDialog:
 
 
 class SettingsDialog(QDialog):
-    """Edit ``settings``; OK saves them (``saved`` is then the new Settings) and closes.
+    """Edit ``settings``; OK saves them (``saved`` is then the new Settings), emits
+    ``settings_saved(Settings)`` and closes.
 
     Attributes for tests: ``key_status`` (the last KeyStatus, None while checking), ``busy``
     (a keyring call is running), ``error`` (the last one-line problem, "" if none).
     """
+
+    settings_saved = Signal(object)
 
     def __init__(self, settings: Settings, parent: QWidget | None = None, *, check_now: bool = True) -> None:
         super().__init__(parent)
@@ -303,6 +212,7 @@ class SettingsDialog(QDialog):
             self._show_error(exc.message)
             return
         self.saved = settings
+        self.settings_saved.emit(settings)
         super().accept()
 
     def done(self, result: int) -> None:
@@ -351,7 +261,7 @@ class SettingsDialog(QDialog):
 
     @property
     def status_words(self) -> str:
-        return self.key_status.words if self.key_status else CHECKING
+        return STATUS_WORDS[self.key_status.source] if self.key_status else CHECKING
 
     def refresh_key_status(self) -> None:
         self._off_thread(check_key_status, self._show_status)
@@ -391,7 +301,7 @@ class SettingsDialog(QDialog):
 
     def _show_status(self, status: KeyStatus) -> None:
         self.key_status = status
-        self.status_label.setText(f"API key: {status.words}")
+        self.status_label.setText(f"API key: {self.status_words}")
         self.env_label.setVisible(status.source == "environment")
         lines = []
         if status.keyring_problem:

@@ -11,18 +11,17 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import QByteArray
-from PySide6.QtWidgets import QSplitter
+from PySide6.QtCore import QByteArray, SignalInstance
+from PySide6.QtWidgets import QSplitter, QWidget
 
 from app.core.fsutil import atomic_write
 from app.errors import CardsmithError
 from app.paths import data_dir
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+from app.settings import Settings, load_settings, save_settings
 
 STATE_FILE = "window-state.json"
 MAX_RECENT = 10
@@ -33,12 +32,8 @@ def state_file() -> Path:
     return data_dir() / STATE_FILE
 
 
-def _splitters(window: "MainWindow") -> dict[str, QSplitter]:
-    found = {"main_splitter": window.splitter}
-    left = window.splitter.widget(0)
-    if isinstance(left, QSplitter):
-        found["left_splitter"] = left
-    return found
+Splitters = Mapping[str, QSplitter]
+"""The window's splitters by the name their state is kept under ("main_splitter", ...)."""
 
 
 def _encode(data: QByteArray) -> str:
@@ -54,10 +49,10 @@ def _decode(text: object) -> QByteArray | None:
         return None
 
 
-def save_window_state(window: "MainWindow") -> bool:
+def save_window_state(window: QWidget, splitters: Splitters) -> bool:
     """Write the window's geometry and splitter sizes; False when the data folder is not writable."""
     record: dict[str, Any] = {"version": FORMAT_VERSION, "geometry": _encode(window.saveGeometry())}
-    for name, splitter in _splitters(window).items():
+    for name, splitter in splitters.items():
         record[name] = _encode(splitter.saveState())
     try:
         state_file().parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +62,7 @@ def save_window_state(window: "MainWindow") -> bool:
     return True
 
 
-def restore_window_state(window: "MainWindow") -> bool:
+def restore_window_state(window: QWidget, splitters: Splitters) -> bool:
     """Apply the remembered geometry and splitter sizes (call before ``show()``)."""
     record = _read_json(state_file())
     if not isinstance(record, dict):
@@ -76,18 +71,18 @@ def restore_window_state(window: "MainWindow") -> bool:
     geometry = _decode(record.get("geometry"))
     if geometry is not None:
         restored = window.restoreGeometry(geometry) or restored
-    for name, splitter in _splitters(window).items():
+    for name, splitter in splitters.items():
         state = _decode(record.get(name))
         if state is not None:
             restored = splitter.restoreState(state) or restored
     return restored
 
 
-def remember_window_state(window: "MainWindow") -> bool:
-    """Restore the remembered state now and save it again when the window closes (the app's window;
+def remember_window_state(window: QWidget, splitters: Splitters, closing: SignalInstance) -> bool:
+    """Restore the remembered state now and save it again on ``closing`` (the app's window;
     windows made by tests or the screenshot keep Qt's defaults unless they ask)."""
-    window.closing.connect(lambda: save_window_state(window))
-    return restore_window_state(window)
+    closing.connect(lambda: save_window_state(window, splitters))
+    return restore_window_state(window, splitters)
 
 
 def _read_json(path: Path) -> Any:
@@ -103,8 +98,6 @@ def _read_json(path: Path) -> Any:
 
 def load_recent() -> list[Path]:
     """Most recent first, at most MAX_RECENT, plans that no longer exist dropped."""
-    from app.settings import load_settings
-
     paths: list[Path] = []
     for entry in load_settings().recent_files:
         path = Path(entry)
@@ -113,11 +106,9 @@ def load_recent() -> list[Path]:
     return paths[:MAX_RECENT]
 
 
-def save_recent(paths: list[Path], window: "MainWindow | None" = None) -> list[Path]:
+def save_recent(paths: list[Path], keep: Settings | None = None) -> list[Path]:
     """Store ``paths`` as the recent plans (re-reading the preferences first, so nothing else they
-    hold is lost) and keep the window's copy of the preferences in step."""
-    from app.settings import load_settings, save_settings
-
+    hold is lost) and keep ``keep`` (the session's copy of the preferences) in step."""
     entries = [str(p) for p in paths[:MAX_RECENT]]
     settings = load_settings()
     settings.recent_files = entries
@@ -125,22 +116,21 @@ def save_recent(paths: list[Path], window: "MainWindow | None" = None) -> list[P
         save_settings(settings)
     except CardsmithError:
         pass  # an unwritable config folder only costs the list
-    current = getattr(window, "settings", None)
-    if current is not None and hasattr(current, "recent_files"):
-        current.recent_files = list(entries)
+    if keep is not None:
+        keep.recent_files = list(entries)
     return [Path(e) for e in entries]
 
 
-def add_recent(path: Path, window: "MainWindow | None" = None) -> list[Path]:
+def add_recent(path: Path, keep: Settings | None = None) -> list[Path]:
     """Put ``path`` first; returns the new list."""
     entry = Path(os.path.abspath(path))
-    return save_recent([entry] + [p for p in load_recent() if p != entry], window)
+    return save_recent([entry] + [p for p in load_recent() if p != entry], keep)
 
 
-def remove_recent(path: Path, window: "MainWindow | None" = None) -> list[Path]:
+def remove_recent(path: Path, keep: Settings | None = None) -> list[Path]:
     entry = Path(os.path.abspath(path))
-    return save_recent([p for p in load_recent() if p != entry], window)
+    return save_recent([p for p in load_recent() if p != entry], keep)
 
 
-def clear_recent(window: "MainWindow | None" = None) -> None:
-    save_recent([], window)
+def clear_recent(keep: Settings | None = None) -> None:
+    save_recent([], keep)

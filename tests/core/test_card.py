@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -105,6 +106,18 @@ def test_serialize_layout_and_field_order() -> None:
     ]  # fmt: skip
 
 
+def test_a_batch_card_says_so_last_and_a_live_card_keeps_its_bytes() -> None:
+    live = serialize_card(FULL_META, BODY)
+    assert "batch" not in front_matter(live)
+    # The bytes a live card had before the batch key existed: the same keys, in the same order.
+    data = {k: v for k, v in front_matter(live).items()}
+    assert live == "---\n" + yaml.dump(data, sort_keys=False, allow_unicode=True, width=1 << 30) + "---\n\n" + BODY
+    batched = serialize_card(replace(FULL_META, batch=True), BODY)
+    assert list(front_matter(batched))[-1] == "batch" and front_matter(batched)["batch"] is True
+    assert batched.replace("batch: true\n", "") == live
+    assert parse_card(batched)[0].batch is True and parse_card(live)[0].batch is False
+
+
 def test_serialize_values() -> None:
     data = front_matter(serialize_card(FULL_META, BODY))
     assert data["cost_usd"] == 0.002302
@@ -175,6 +188,7 @@ metas = st.builds(
     body_sha256=st.text("0123456789abcdef", max_size=64),
     generated_at=st.sampled_from(["", "2026-11-25T12:00:00Z", "2026-01-02T03:04:05Z"]),
     locked=st.booleans(),
+    batch=st.booleans(),
     findings=st.lists(
         st.builds(
             Finding,

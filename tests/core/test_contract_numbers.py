@@ -8,8 +8,9 @@ import pytest
 
 from app.core.contract import WHY_HEADING, width_budget
 from app.core.lint import lint_card
-from app.core.plan import Component, Plan, PlanSettings
+from app.core.plan import Component, Plan
 from app.core.prompt import build_request, fence_tag
+from tests.helpers.plans import make_plan
 
 COMBOS = [
     (15, 400, "typescript"),
@@ -21,10 +22,9 @@ COMBOS = [
 
 
 def _plan(max_code_lines: int, column_px: int, language: str) -> tuple[Plan, Component]:
-    component = Component("Token Store", "Keep tokens opaque.", 5)
-    settings = PlanSettings(title="T", language=language, max_code_lines=max_code_lines,
-                            column_px=column_px)
-    return Plan(settings=settings, context="ctx", components=(component,)), component
+    plan = make_plan("Token Store", title="T", context="ctx", instruction="Keep tokens opaque.",
+                     language=language, max_code_lines=max_code_lines, column_px=column_px)
+    return plan, plan.components[0]
 
 
 def _card(name: str, language: str, code: list[str]) -> str:

@@ -11,48 +11,29 @@ from urllib.parse import unquote
 
 import pytest
 
-from app.core.card import CardMeta, Finding, body_sha256, parse_card, serialize_card
+from app.core.card import Finding, parse_card
 from app.core.export import MANIFEST_NAME, ExportFormat, build_bundle, demote_headings, export_bundle
-from app.core.plan import Component, Plan, PlanSettings
+from app.core.plan import Plan
 from app.core.store import CardStore, StoreSnapshot
 from app.errors import ExportError
+from tests.helpers.card_files import MODEL, card_body, store_card, write_card_file
+from tests.helpers.plans import make_plan
 
 
-def card_body(name: str) -> str:
-    return (
-        f"# {name}\n\nExplains {name}. It is short.\n\n```ts\n// # not a heading\nconst x = 1;\n```\n\n"
-        "## Why this works\nIt is small. It is clear.\n"
-    )
+def auth_guide(*names: str) -> Plan:
+    return make_plan(*names, title="Auth Guide", context="Shared context for **all** cards.", model=MODEL)
 
 
-def make_plan(*names: str, title: str = "Auth Guide") -> Plan:
-    components = tuple(Component(name=n, instruction=f"Explain {n}.", line=i + 5) for i, n in enumerate(names))
-    return Plan(
-        settings=PlanSettings(title=title, model="claude-haiku-4-5"),
-        context="Shared context for **all** cards.",
-        components=components,
-    )
-
-
-def write_card(store: CardStore, plan: Plan, name: str, **extra: object) -> None:
-    body = card_body(name)
-    fields: dict[str, object] = {
-        "model": "claude-haiku-4-5",
-        "input_tokens": 100,
-        "output_tokens": 50,
-        "cost_usd": 0.0003,
-        "request_sha256": "r" * 64,
-        "body_sha256": body_sha256(body),
-        "generated_at": "2026-01-01T00:00:00Z",
-    }
-    fields.update(extra)
-    store.write_card(store.load(plan), CardMeta(component=name, **fields), body)  # type: ignore[arg-type]
+def write_card(store: CardStore, plan: Plan, name: str, **fields: object) -> None:
+    """A generated card of ``name`` with token counts and a cost, unless ``fields`` say otherwise."""
+    costs: dict[str, object] = {"input_tokens": 100, "output_tokens": 50, "cost_usd": 0.0003}
+    store_card(store, plan, name, card_body(name), **{**costs, **fields})
 
 
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[Plan, StoreSnapshot]:
     """Three components, two with cards (one with findings and an unknown cost)."""
-    plan = make_plan("User Model", "Session Token", "Password Reset")
+    plan = auth_guide("User Model", "Session Token", "Password Reset")
     store = CardStore(tmp_path / "guide.md")
     write_card(store, plan, "Session Token", generated_at="2026-02-03T04:05:06Z", input_tokens=10)
     write_card(
@@ -152,7 +133,7 @@ def test_no_secrets_or_now_in_bundle(setup: tuple[Plan, StoreSnapshot], tmp_path
 
 
 def test_a_card_named_index_does_not_replace_the_index(tmp_path: Path) -> None:
-    plan = make_plan("Index", "Other")
+    plan = auth_guide("Index", "Other")
     store = CardStore(tmp_path / "guide.md")
     write_card(store, plan, "Index")
     write_card(store, plan, "Other")
@@ -164,12 +145,8 @@ def test_a_card_named_index_does_not_replace_the_index(tmp_path: Path) -> None:
 
 
 def test_card_files_with_unportable_names_get_slugs(tmp_path: Path) -> None:
-    plan = make_plan("User Model")
-    folder = tmp_path / "guide.cards"
-    folder.mkdir()
-    body = card_body("User Model")
-    meta = CardMeta(component="User Model", body_sha256=body_sha256(body))
-    (folder / "My Card (final).md").write_text(serialize_card(meta, body), encoding="utf-8")
+    plan = auth_guide("User Model")
+    write_card_file(tmp_path / "guide.cards", "My Card (final)", "User Model", card_body("User Model"))
     snap = CardStore(tmp_path / "guide.md").load(plan)
     files = build_bundle(plan, snap)
     assert sorted(files) == ["bundle.json", "index.md", "user-model.md"]
@@ -337,7 +314,7 @@ def test_files_that_left_the_bundle_are_removed(setup: tuple[Plan, StoreSnapshot
     plan, snap = setup
     out = tmp_path / "out"
     export_bundle(plan, snap, out)
-    smaller = make_plan("User Model", "Password Reset")
+    smaller = auth_guide("User Model", "Password Reset")
     result = export_bundle(smaller, CardStore(tmp_path / "guide.md").load(smaller), out)
     assert [p.name for p in result.removed] == ["session-token.md"]
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST_NAME, "bundle.json", "index.md", "user-model.md"]
@@ -350,7 +327,7 @@ def test_stale_files_the_user_changed_are_kept(setup: tuple[Plan, StoreSnapshot]
     out = tmp_path / "out"
     export_bundle(plan, snap, out)
     (out / "session-token.md").write_text("I improved this", encoding="utf-8")
-    smaller = make_plan("User Model")
+    smaller = auth_guide("User Model")
     result = export_bundle(smaller, CardStore(tmp_path / "guide.md").load(smaller), out)
     assert result.removed == ()
     assert (out / "session-token.md").read_text(encoding="utf-8") == "I improved this"
@@ -407,7 +384,7 @@ def test_no_tmp_files_are_left(setup: tuple[Plan, StoreSnapshot], tmp_path: Path
 
 
 def test_empty_plan_exports_an_index_only(tmp_path: Path) -> None:
-    plan = make_plan()
+    plan = auth_guide()
     snap = StoreSnapshot(folder=tmp_path / "guide.cards", cards={})
     export_bundle(plan, snap, tmp_path / "out")
     data = json.loads((tmp_path / "out" / "bundle.json").read_text(encoding="utf-8"))

@@ -20,21 +20,14 @@ from app.core.store import CardStore
 from app.engine.generate import GenerateOptions, Generation
 from app.errors import StoreError
 from tests.fakes.scripted_provider import ScriptedProvider
+from tests.helpers.card_files import BODY, card_meta
 from tests.helpers.plans import write_plan
 
-BODY = "# User Model\n\nStores users. It is small.\n\n```ts\nconst u = 1;\n```\n\n## Why this works\nIt is simple. Really.\n"
 EDITED = BODY.replace("It is small.", "It is tiny.")
 
 
-def meta(body: str = BODY, **extra: object) -> CardMeta:
-    return CardMeta(
-        component="User Model",
-        model="claude-haiku-4-5",
-        request_sha256="r" * 64,
-        body_sha256=body_sha256(body),
-        generated_at="2026-01-01T00:00:00Z",
-        **extra,  # type: ignore[arg-type]
-    )
+def meta(body: str = BODY, **fields: object) -> CardMeta:
+    return card_meta("User Model", body, **fields)
 
 
 def test_record_writes_a_full_card_file_and_a_gitignore(tmp_path: Path) -> None:

@@ -473,7 +473,8 @@ def test_raw_html_in_the_why_section() -> None:
     ],
 )
 def test_things_that_are_not_raw_html(text: str) -> None:
-    assert lint_card(card(explanation=text), CONTRACT) == []
+    # Each of them but the code span is MDX-unsafe, a rule of its own (tests/core/test_lint_mdx.py).
+    assert [f for f in lint_card(card(explanation=text), CONTRACT) if f.rule != "mdx-unsafe"] == []
 
 
 def test_html_inside_code_is_fine() -> None:

@@ -49,6 +49,7 @@ def test_every_model_has_every_field_with_a_valid_value(model_id: str) -> None:
     assert 0 < raw["batch_discount"] < 1
     assert raw["min_cache_tokens"] > 0 and 0 < raw["max_output"] < raw["context_window"]
     assert raw["tokenizer_ratio"] >= 1
+    assert isinstance(raw["structured_output"], bool)
     assert set(raw["secondary"]) <= set(FIELDS), "secondary names a field that does not exist"
     assert raw["sources"], "every model says where its facts come from"
 
@@ -104,3 +105,9 @@ def test_a_name_given_to_two_models_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps({"checked": "2026-12-03", "models": {"a": one, "b": one}}))
     with pytest.raises(ValueError, match="'shared' names two models"):
         ModelTable.load(path)
+
+
+def test_structured_output_is_known_for_the_drafting_models() -> None:
+    assert lookup("claude-opus-5-5").structured_output  # type: ignore[union-attr]
+    assert lookup("claude-opus-4-5").structured_output  # type: ignore[union-attr]
+    assert not lookup("claude-opus-4-1").structured_output  # type: ignore[union-attr]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.plan import Plan, encode_like, parse_plan, split_lines
+from app.core.plan import encode_like, parse_plan
+from tests.helpers.plans import check_plan_invariants
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -27,42 +28,16 @@ blobs = st.one_of(
 )
 
 
-def line_count(source: str | bytes) -> int:
-    text = source.decode("utf-8", errors="replace") if isinstance(source, bytes) else source
-    return len(split_lines(text.removeprefix("\ufeff")))
-
-
-def check_invariants(plan: Plan, source: str | bytes) -> None:
-    lines = line_count(source)
-    for issue in plan.issues:
-        assert 1 <= issue.line <= lines, (issue, lines)
-        assert issue.severity in ("error", "warning")
-        assert "\n" not in issue.message and issue.message
-        assert "internal error" not in issue.message
-    assert [i.line for i in plan.issues] == sorted(i.line for i in plan.issues)
-    keys = [c.key for c in plan.components]
-    assert len(keys) == len(set(keys))
-    assert all(c.name and c.name == " ".join(c.name.split()) for c in plan.components)
-    assert all(1 <= c.line <= lines for c in plan.components)
-    assert [c.line for c in plan.components] == sorted(c.line for c in plan.components)
-    if not plan.components:
-        assert not plan.ok
-    s = plan.settings
-    assert 1 <= s.concurrency <= 16 and 1 <= s.max_code_lines <= 100
-    assert 200 <= s.column_px <= 2000 and 64 <= s.max_tokens <= 64000
-    assert s.language.strip() and s.model.strip()
-
-
 @FAST
 @given(texts)
 def test_arbitrary_text_never_raises(text: str) -> None:
-    check_invariants(parse_plan(text), text)
+    check_plan_invariants(parse_plan(text), text)
 
 
 @FAST
 @given(blobs)
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
-    check_invariants(parse_plan(data), data)
+    check_plan_invariants(parse_plan(data), data)
 
 
 @FAST
@@ -77,7 +52,7 @@ def test_random_front_matter_never_raises(values: dict[str, object]) -> None:
     body = "".join(f"{k!r}: {v!r}\n" for k, v in values.items())
     text = f"---\n{body}---\n## A\nx\n"
     plan = parse_plan(text)
-    check_invariants(plan, text)
+    check_plan_invariants(plan, text)
 
 
 # Names: no line breaks, at least one visible character, and no trailing '#' (a closing sequence).

@@ -12,7 +12,6 @@ import pytest
 from app.core.models import ModelTable, model_table
 from app.core.pricing import (
     TokenUsage,
-    cost_usd,
     format_cost,
     unknown_model_warning,
     usage_cost_usd,
@@ -24,19 +23,19 @@ M = 1_000_000
 
 
 def test_list_prices_per_million_tokens() -> None:
-    assert cost_usd("claude-haiku-4-5", M, 0) == pytest.approx(1.0)
-    assert cost_usd("claude-haiku-4-5", 0, M) == pytest.approx(5.0)
-    assert cost_usd(HAIKU_5_5, M // 20, 0) == pytest.approx(0.005)
-    assert cost_usd("claude-opus-5-5", 0, M) == pytest.approx(20.0)
+    assert usage_cost_usd("claude-haiku-4-5", TokenUsage(M, 0)) == pytest.approx(1.0)
+    assert usage_cost_usd("claude-haiku-4-5", TokenUsage(0, M)) == pytest.approx(5.0)
+    assert usage_cost_usd(HAIKU_5_5, TokenUsage(M // 20, 0)) == pytest.approx(0.005)
+    assert usage_cost_usd("claude-opus-5-5", TokenUsage(0, M)) == pytest.approx(20.0)
 
 
 def test_a_dated_snapshot_costs_like_its_model() -> None:
-    snapshot = cost_usd("claude-haiku-4-5-20251001", 1000, 1000)
-    assert snapshot is not None and snapshot == cost_usd("claude-haiku-4-5", 1000, 1000)
+    snapshot = usage_cost_usd("claude-haiku-4-5-20251001", TokenUsage(1000, 1000))
+    assert snapshot is not None and snapshot == usage_cost_usd("claude-haiku-4-5", TokenUsage(1000, 1000))
 
 
 def test_an_unknown_model_costs_unknown_with_one_line_of_warning() -> None:
-    assert cost_usd("local-llama", 10, 10) is None
+    assert usage_cost_usd("local-llama", TokenUsage(10, 10)) is None
     assert usage_cost_usd("local-llama", TokenUsage(10, 10, cache_read_tokens=5)) is None
     warning = unknown_model_warning("local-llama")
     assert warning is not None and "\n" not in warning

@@ -5,17 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.core.contract import width_budget
-from app.core.plan import Component, Plan, PlanSettings
-from app.core.prompt import build_repair_request, build_request, fence_tag
+from app.core.plan import Plan
+from app.core.prompt import build_request, fence_tag
 from app.core.thinking import HEADROOM_BY_EFFORT
+from tests.helpers.plans import make_plan
 
 
 def _plan(**settings: object) -> Plan:
-    return Plan(
-        settings=PlanSettings(title="T", **settings),  # type: ignore[arg-type]
-        context="Shared strategy: tokens are opaque.",
-        components=(Component("User Model", "Store identity apart from credentials.", 5),),
-    )
+    return make_plan("User Model", title="T", context="Shared strategy: tokens are opaque.",
+                     instruction="Store identity apart from credentials.", **settings)
 
 
 def test_system_prompt_carries_the_contract_numbers_lint_uses() -> None:

@@ -61,3 +61,9 @@ def test_terminal_and_usable_states() -> None:
 def test_the_send_rule(state: CardState, plain: bool, forced: bool) -> None:
     assert should_send(state) is plain
     assert should_send(state, force=True) is forced
+
+
+def test_a_card_in_a_pending_batch_is_editable_and_never_sent_again() -> None:
+    state = CardState.IN_BATCH
+    assert state.run_state and state.editable and not (state.busy or state.terminal or state.usable)
+    assert not should_send(state) and not should_send(state, force=True)

@@ -7,36 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from app.core.card import CardMeta, body_sha256, parse_card, serialize_card
-from app.core.plan import Component, Plan, PlanSettings
+from app.core.card import CardMeta, body_sha256, parse_card
 from app.core.states import CardState
 from app.core.store import CardStore, StoredCard, StoreSnapshot, card_state, cards_folder
 from app.errors import StoreError
-
-BODY = "# User Model\n\nStores users. It is small.\n\n```ts\nconst u = 1;\n```\n\n## Why this works\nIt is simple. Really.\n"
-
-
-def make_plan(*names: str) -> Plan:
-    components = tuple(Component(name=n, instruction=f"Explain {n}.", line=i + 3) for i, n in enumerate(names))
-    return Plan(settings=PlanSettings(title="Guide"), context="Context.", components=components)
-
-
-def make_meta(component: str, body: str = BODY, **extra: object) -> CardMeta:
-    fields: dict[str, object] = {
-        "model": "claude-haiku-4-5",
-        "request_sha256": "r" * 64,
-        "body_sha256": body_sha256(body),
-        "generated_at": "2026-01-01T00:00:00Z",
-    }
-    fields.update(extra)
-    return CardMeta(component=component, **fields)  # type: ignore[arg-type]
-
-
-def put_card(folder: Path, stem: str, component: str, body: str = BODY, **extra: object) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{stem}.md"
-    path.write_text(serialize_card(make_meta(component, body, **extra), body), encoding="utf-8")
-    return path
+from tests.helpers.card_files import BODY, card_meta, write_card_file
+from tests.helpers.plans import make_plan
 
 
 def tree(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -90,7 +66,7 @@ def test_load_without_folder_assigns_slugs_and_creates_nothing(store: CardStore,
 
 
 def test_cards_match_by_component_field_not_file_name(store: CardStore) -> None:
-    put_card(store.folder, "whatever", "USER model")
+    write_card_file(store.folder, "whatever", "USER model")
     plan = make_plan("User Model")
     snap = store.load(plan)
     card = snap.card(plan.components[0])
@@ -102,8 +78,8 @@ def test_cards_match_by_component_field_not_file_name(store: CardStore) -> None:
 
 
 def test_cards_of_components_that_left_the_plan_are_orphans(store: CardStore) -> None:
-    put_card(store.folder, "user-model", "User Model")
-    put_card(store.folder, "old-thing", "Old Thing")
+    write_card_file(store.folder, "user-model", "User Model")
+    write_card_file(store.folder, "old-thing", "Old Thing")
     snap = store.load(make_plan("User Model"))
     assert list(snap.cards) == ["user model"]
     assert [o.meta.component for o in snap.orphans] == ["Old Thing"]
@@ -129,8 +105,8 @@ def test_malformed_cards_are_problems_left_alone_and_their_names_taken(store: Ca
 
 
 def test_two_files_claiming_one_component_keep_the_newest(store: CardStore) -> None:
-    put_card(store.folder, "a", "User Model", generated_at="2026-01-01T00:00:00Z")
-    put_card(store.folder, "b", "user model", generated_at="2026-03-01T00:00:00Z")
+    write_card_file(store.folder, "a", "User Model", generated_at="2026-01-01T00:00:00Z")
+    write_card_file(store.folder, "b", "user model", generated_at="2026-03-01T00:00:00Z")
     snap = store.load(make_plan("User Model"))
     assert snap.cards["user model"].path.name == "b.md"
     assert len(snap.problems) == 1
@@ -139,10 +115,10 @@ def test_two_files_claiming_one_component_keep_the_newest(store: CardStore) -> N
 
 
 def test_hidden_tmp_history_and_subfolders_are_ignored(store: CardStore) -> None:
-    put_card(store.folder, "user-model", "User Model")
-    put_card(store.folder, ".hidden", "Hidden")
-    put_card(store.folder / ".history", "user-model", "User Model")
-    put_card(store.folder / "sub", "nested", "Nested")
+    write_card_file(store.folder, "user-model", "User Model")
+    write_card_file(store.folder, ".hidden", "Hidden")
+    write_card_file(store.folder / ".history", "user-model", "User Model")
+    write_card_file(store.folder / "sub", "nested", "Nested")
     (store.folder / ".user-model.md.tmp").write_text("half a card", encoding="utf-8")
     (store.folder / "notes.txt").write_text("not a card", encoding="utf-8")
     snap = store.load(make_plan("User Model", "Nested"))
@@ -151,8 +127,8 @@ def test_hidden_tmp_history_and_subfolders_are_ignored(store: CardStore) -> None
 
 
 def test_load_writes_nothing(store: CardStore) -> None:
-    put_card(store.folder, "user-model", "User Model")
-    put_card(store.folder, "orphan", "Orphan")
+    write_card_file(store.folder, "user-model", "User Model")
+    write_card_file(store.folder, "orphan", "Orphan")
     (store.folder / "broken.md").write_text("---\ncomponent: [\n", encoding="utf-8")
     (store.folder / ".x.md.tmp").write_text("leftover", encoding="utf-8")
     before = tree(store.folder)
@@ -161,7 +137,7 @@ def test_load_writes_nothing(store: CardStore) -> None:
 
 
 def test_components_whose_names_slug_alike_get_distinct_slugs(store: CardStore) -> None:
-    put_card(store.folder, "user-model", "Someone Else")
+    write_card_file(store.folder, "user-model", "Someone Else")
     snap = store.load(make_plan("User Model", "user-model", "USER_MODEL"))
     slugs = list(snap.slugs.values())
     assert slugs == ["user-model-2", "user-model-3", "user-model-4"]
@@ -188,18 +164,18 @@ def stored(meta: CardMeta, body: str = BODY) -> StoredCard:
 def test_card_states() -> None:
     req = "r" * 64
     assert card_state(None, req) is CardState.MISSING
-    assert card_state(stored(make_meta("A")), req) is CardState.DONE
-    assert card_state(stored(make_meta("A")), "q" * 64) is CardState.STALE
-    edited = stored(make_meta("A"), BODY + "\nMore.\n")
+    assert card_state(stored(card_meta("A")), req) is CardState.DONE
+    assert card_state(stored(card_meta("A")), "q" * 64) is CardState.STALE
+    edited = stored(card_meta("A"), BODY + "\nMore.\n")
     assert edited.edited
     assert card_state(edited, req) is CardState.EDITED
     assert card_state(edited, "q" * 64) is CardState.EDITED  # edited wins over stale
-    locked_and_edited = stored(make_meta("A", locked=True), BODY + "x\n")
+    locked_and_edited = stored(card_meta("A", locked=True), BODY + "x\n")
     assert card_state(locked_and_edited, "q" * 64) is CardState.LOCKED
 
 
 def test_line_endings_alone_do_not_make_a_card_edited() -> None:
-    card = stored(make_meta("A"), BODY.replace("\n", "\r\n") + "\n\n")
+    card = stored(card_meta("A"), BODY.replace("\n", "\r\n") + "\n\n")
     assert not card.edited
 
 
@@ -209,7 +185,7 @@ def test_line_endings_alone_do_not_make_a_card_edited() -> None:
 def test_write_card_creates_the_folder_and_round_trips(store: CardStore) -> None:
     plan = make_plan("User Model", "Session Token")
     snap = store.load(plan)
-    meta = make_meta("Session Token", cost_usd=0.00123)
+    meta = card_meta("Session Token", cost_usd=0.00123)
     path = store.write_card(snap, meta, BODY)
     assert path == store.folder / "session-token.md"
     assert sorted(p.name for p in store.folder.iterdir()) == ["session-token.md"]  # no tmp left
@@ -221,11 +197,12 @@ def test_write_card_creates_the_folder_and_round_trips(store: CardStore) -> None
 
 
 def test_write_card_replaces_the_existing_file_of_a_component(store: CardStore) -> None:
-    put_card(store.folder, "mine", "User Model")
+    write_card_file(store.folder, "mine", "User Model")
     plan = make_plan("User Model")
     snap = store.load(plan)
-    new_body = BODY.replace("Stores users.", "Keeps users.")
-    path = store.write_card(snap, make_meta("user model", new_body), new_body)
+    new_body = BODY.replace("Explains User Model.", "Keeps users.")
+    assert new_body != BODY
+    path = store.write_card(snap, card_meta("user model", new_body), new_body)
     assert path.name == "mine.md"
     assert sorted(p.name for p in store.folder.iterdir()) == ["mine.md"]
     assert parse_card(path.read_text(encoding="utf-8"))[1] == new_body
@@ -234,7 +211,7 @@ def test_write_card_replaces_the_existing_file_of_a_component(store: CardStore) 
 def test_write_card_refuses_paths_outside_the_folder(store: CardStore, tmp_path: Path) -> None:
     snap = StoreSnapshot(folder=store.folder, cards={}, slugs={"user model": "../escaped"})
     with pytest.raises(StoreError, match="outside the card folder"):
-        store.write_card(snap, make_meta("User Model"), BODY)
+        store.write_card(snap, card_meta("User Model"), BODY)
     assert not (tmp_path / "escaped.md").exists()
 
 
@@ -248,20 +225,20 @@ def test_write_card_refuses_a_symlink_leading_out(store: CardStore, tmp_path: Pa
         pytest.skip("no symlinks here")
     snap = StoreSnapshot(folder=store.folder, cards={}, slugs={"user model": "user-model"})
     with pytest.raises(StoreError):
-        store.write_card(snap, make_meta("User Model"), BODY)
+        store.write_card(snap, card_meta("User Model"), BODY)
     assert target.read_text(encoding="utf-8") == "precious"
 
 
 def test_write_card_for_an_unknown_component_is_refused(store: CardStore) -> None:
     snap = store.load(make_plan("User Model"))
     with pytest.raises(StoreError, match="Nobody"):
-        store.write_card(snap, make_meta("Nobody"), BODY)
+        store.write_card(snap, card_meta("Nobody"), BODY)
     assert not store.folder.exists()
 
 
 def test_lock_and_edit_rewrite_in_place(store: CardStore) -> None:
     plan = make_plan("User Model")
-    store.write_card(store.load(plan), make_meta("User Model"), BODY)
+    store.write_card(store.load(plan), card_meta("User Model"), BODY)
     card = store.load(plan).cards["user model"]
 
     locked = store.set_locked(card, True)
@@ -284,7 +261,7 @@ def test_lock_and_edit_rewrite_in_place(store: CardStore) -> None:
 
 
 def test_reattach_gives_an_orphan_to_a_component(store: CardStore) -> None:
-    put_card(store.folder, "old-name", "Old Name")
+    write_card_file(store.folder, "old-name", "Old Name")
     plan = make_plan("New Name")
     snap = store.load(plan)
     card = store.reattach(snap, snap.orphans[0], plan.components[0])
@@ -297,7 +274,7 @@ def test_reattach_gives_an_orphan_to_a_component(store: CardStore) -> None:
 
 
 def test_cleanup_tmp_removes_only_leftovers(store: CardStore) -> None:
-    put_card(store.folder, "user-model", "User Model")
+    write_card_file(store.folder, "user-model", "User Model")
     (store.folder / ".user-model.md.tmp").write_text("half", encoding="utf-8")
     removed = store.cleanup_tmp()
     assert [p.name for p in removed] == [".user-model.md.tmp"]

@@ -15,11 +15,10 @@ from app.core.contract import CardContract
 from app.core.lint import lint_card
 from app.core.lint_report import lint_plan_and_cards
 from app.core.syntax import SUPPORTED_LANGUAGES, WEAK_LANGUAGES, check_syntax, lint_syntax
-from app.core.store import CardStore
-from tests.fakes.messages_api import Step
+from tests.fakes.messages_api import FakeMessagesAPI, Step
+from tests.helpers.card_files import stored_cards
 from tests.helpers.cli import copy_example, run_cli
 from tests.helpers.plans import write_plan
-from tests.helpers.server_thread import StandInThread
 
 FRAGMENTS = Path(__file__).with_name("syntax_fragments")
 MIN_VALID, MIN_INVALID = 10, 5
@@ -296,20 +295,16 @@ def test_cli_lint_names_the_syntax_finding_and_its_line(tmp_path: Path) -> None:
     assert result.out.strip().splitlines()[-1].startswith("6 cards: 1 errors")
 
 
-def test_generation_stores_the_syntax_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generation_stores_the_syntax_finding(tmp_path: Path, api: FakeMessagesAPI) -> None:
     name = "Component 01"
     body, fence_line = card_lines("ts", "const token = crypto.randomUUID(;\nsessions.set(token, id);")
     broken = body.replace("# Session Token", f"# {name}")
-    with StandInThread(mode="good") as api:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-canary-0123456789")
-        # Every answer is the broken card, so a repair (when there is one) cannot hide it.
-        api.script(name, *[Step("good", text=broken)] * 3)
-        plan = write_plan(tmp_path, 1)
-        result = run_cli("generate", plan)
+    # Every answer is the broken card, so a repair (when there is one) cannot hide it.
+    api.script(name, *[Step("good", text=broken)] * 3)
+    plan = write_plan(tmp_path, 1)
+    result = run_cli("generate", plan)
     assert result.code == 1, result.err
-    [card] = sorted(CardStore(plan).folder.glob("*.md"))
-    meta, _ = parse_card(card.read_text(encoding="utf-8"))
+    [(meta, _)] = stored_cards(plan).values()
     assert [(f.rule, f.severity, f.line) for f in meta.findings] == [("syntax", "error", fence_line + 1)]
 
 

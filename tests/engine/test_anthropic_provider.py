@@ -37,6 +37,7 @@ from tests.fakes.messages_api import (
     http_date,
     unreachable_base_url,
 )
+from tests.helpers.jobs import collect as collect_chunks
 
 KEY = "sk-ant-test-0123456789"
 CANARY = "sk-ant-CANARY-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -73,13 +74,8 @@ async def collect(
     provider: AnthropicProvider, request: CardRequest
 ) -> tuple[list[StreamChunk], ProviderError | None]:
     """The chunks after the ``ResponseStarted`` that every response opens with (checked here)."""
-    chunks: list[StreamChunk] = []
-    try:
-        async for chunk in provider.stream(request):
-            chunks.append(chunk)
-    except ProviderError as exc:
-        return _after_start(chunks), exc
-    return _after_start(chunks), None
+    chunks, error = await collect_chunks(provider, request)
+    return _after_start(chunks), error
 
 
 def _after_start(chunks: list[StreamChunk]) -> list[StreamChunk]:

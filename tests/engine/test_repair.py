@@ -16,15 +16,10 @@ from app.engine.follow_ups import FollowUp
 from app.engine.provider import FaultKind, ProviderError, StopReason
 from app.engine.runner import Runner, RunOptions
 from tests.fakes.scripted_provider import ScriptedProvider, stall
+from tests.helpers.card_files import MODEL
+from tests.helpers.jobs import make_job
 
-MODEL = "claude-haiku-4-5"
 FINDING = Finding("code-lines", "error", "18 code lines; at most 15", 5)
-
-
-def make_job(name: str) -> Job:
-    request = CardRequest(name, MODEL, "Code language: typescript",
-                          (("user", f"Component: {name}\n\nInstruction:\nshow it"),), 1024)
-    return Job(name, request)
 
 
 def repair_first_answer(job: Job, request: CardRequest, answer: str, done: int) -> FollowUp | None:

@@ -58,8 +58,9 @@ def plan_answer(
     total_input_tokens: int,
     thinking_step_tokens: int,
     cache: PromptCache,
-    book: RateLimitBook,
+    book: RateLimitBook | None,
 ) -> Answer:
+    """``book`` None: the request is not counted toward the rate limits and carries no headers."""
     model = str(body.get("model", ""))
     max_tokens = body.get("max_tokens")
     max_tokens = max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else 0
@@ -72,5 +73,5 @@ def plan_answer(
         max_tokens=max_tokens,
         input_tokens=uncached,
         cache=use,
-        headers=book.charge(uncached, max_tokens),
+        headers=book.charge(uncached, max_tokens) if book is not None else {},
     )

@@ -39,6 +39,8 @@ from aiohttp import web
 
 from tests.fakes import cards, model_rules
 from tests.fakes.answers import Answer, plan_answer
+from tests.fakes.batches_api import FakeBatches
+from tests.fakes.drafts import DRAFT_COMPONENT, DraftDesk
 from tests.fakes.prompt_cache import PromptCache
 from tests.fakes.rate_limit_headers import Limits, RateLimitBook
 
@@ -61,6 +63,8 @@ STREAM_KINDS = frozenset(
 )
 # Kinds that answer with an HTTP error; any "http_NNN" is accepted too.
 ERROR_KINDS = frozenset({"spend_limit"})
+BATCH_ONLY_KINDS = frozenset({"expired", "canceled"})
+"""Results only a batch request can get (``tests/fakes/batches_api.py``)."""
 TRANSIENT_FAULT_KINDS: tuple[str, ...] = (
     "http_429",
     "http_529",
@@ -144,7 +148,8 @@ class Step:
     tokens_per_s: float | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in STREAM_KINDS and self.kind not in ERROR_KINDS and not _HTTP_KIND.match(self.kind):
+        known = STREAM_KINDS | ERROR_KINDS | BATCH_ONLY_KINDS
+        if self.kind not in known and not _HTTP_KIND.match(self.kind):
             raise ValueError(f"unknown fake step {self.kind!r}")
 
     @property
@@ -193,6 +198,10 @@ class RequestRecord:
     """Prompt tokens the answer read from the stand-in's prompt cache."""
     cache_write: int = 0
     thinking_tokens: int = 0
+    structured: str = ""
+    """A review request's JSON shape: ``format`` (structured output), ``tool``, ``tool_forced``."""
+    ended: float | None = None
+    """Monotonic seconds since ``start()`` when the answer was complete (None: still open)."""
 
 
 def repair_verdict(messages: list[Any], previous_answer: str | None) -> str:
@@ -267,6 +276,7 @@ class FakeMessagesAPI:
         fault_kinds: Iterable[str] = TRANSIENT_FAULT_KINDS,
         ttfb_s: float = 0.0,
         rate_limits: Limits | None = None,
+        batch_seconds: float | None = 0.0,
     ) -> None:
         self.mode = as_step(mode)
         self.ttft_s = ttft_s
@@ -300,17 +310,24 @@ class FakeMessagesAPI:
         self._unpaused.set()
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self.drafts = DraftDesk()
+        """Answers draft requests (a ``<brief>`` in the first user turn): tests/fakes/drafts.py."""
+        from tests.fakes.review_api import ReviewStandIn  # it builds on this module
+
+        self.reviews = ReviewStandIn(self)
+        """Answers review requests (a JSON shape asked for): ``tests/fakes/review_api.py``."""
+        self.batches = FakeBatches(self, seconds=batch_seconds)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application(client_max_size=16 * 1024 * 1024)
-        app.router.add_post("/v1/messages", self._handle_messages)
-        app.router.add_post("/v1/messages/count_tokens", self._handle_count_tokens)
+        self._add_api_routes(app)
         app.router.add_post("/_fake/pause", self._handle_pause)
         app.router.add_post("/_fake/resume", self._handle_resume)
         app.router.add_get("/_fake/records", self._handle_records)
         app.router.add_get("/_fake/beacon/{what:.*}", self._handle_beacon)
+        self.batches.mount(app)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         # handler_cancellation: a client that goes away cancels its handler, so a stalled
         # stream ends and open_streams stays true.
@@ -324,6 +341,11 @@ class FakeMessagesAPI:
         self._t0 = time.monotonic()
         self._closing.clear()
         return self.base_url
+
+    def _add_api_routes(self, app: web.Application) -> None:
+        """The API's own routes (a stand-in for another API serves its own here)."""
+        app.router.add_post("/v1/messages", self._handle_messages)
+        app.router.add_post("/v1/messages/count_tokens", self._handle_count_tokens)
 
     async def stop(self) -> None:
         self._closing.set()
@@ -450,7 +472,11 @@ class FakeMessagesAPI:
 
     async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
         body = await self._json_body(request)
+        draft = self.drafts.wants(body)  # a draft may ask for JSON too: it is not a review
+        if body is not None and not draft and self.reviews.claims(body):
+            return await self.reviews.handle(request, body)
         component, language, model, input_tokens = self._describe(body or {})
+        component = DRAFT_COMPONENT if draft else component
         key = component.casefold()
         attempt = self._attempts.get(key, 0) + 1
         self._attempts[key] = attempt
@@ -458,6 +484,7 @@ class FakeMessagesAPI:
         self.open_streams += 1
         self.peak_open_streams = max(self.peak_open_streams, self.open_streams)
         rid = self._new_request_id()
+        record: RequestRecord | None = None
         try:
             auth_problem = self._auth_problem(request)
             limit = self.max_open_streams_before_429
@@ -469,6 +496,8 @@ class FakeMessagesAPI:
                 step, label = Step(f"http_{rejected[0]}", message=rejected[1]), "rejected"
             elif limit is not None and already_open >= limit:
                 step, label = Step("http_429", message=CONCURRENCY_MESSAGE), "concurrency_429"
+            elif draft:
+                step, label = self.drafts.answer(body)
             else:
                 step = self._next_step(component)
                 label = step.kind
@@ -476,6 +505,10 @@ class FakeMessagesAPI:
                     verdict = repair_verdict((body or {}).get("messages") or [], self._answers.get(key))
                     step = Step("good" if verdict == "repair" else "broken")
                     label = {"first": "broken", "repair": "repaired", "rejected": "repair_rejected"}[verdict]
+                elif step.kind == "good" and step.text is None:
+                    fixed = self.reviews.fixed_card(body, component, language)
+                    if fixed is not None:
+                        step, label = Step("good", text=fixed), "fixed"
             messages = (body or {}).get("messages") or []
             stream = bool((body or {}).get("stream", False))
             if not stream and step.kind in ("error_event",):
@@ -499,6 +532,7 @@ class FakeMessagesAPI:
                     **self._wire_fields(body or {}, answer),
                 )
             )
+            record = self.records[-1]
             await self._unpaused.wait()
             if step.status != 200:
                 return self._error_response(step, model, rid)
@@ -508,14 +542,17 @@ class FakeMessagesAPI:
             return await self._stream_response(request, step, component, language, model, answer, rid)
         finally:
             self.open_streams -= 1
+            if record is not None:
+                record.ended = self._now()
 
-    def _answer(self, body: dict[str, Any], input_tokens: int, step: Step) -> Answer:
+    def _answer(self, body: dict[str, Any], input_tokens: int, step: Step, *, limits: bool = True) -> Answer:
+        """``limits=False``: a batch request, which the live rate limits do not count."""
         return plan_answer(
             body,
             total_input_tokens=input_tokens,
             thinking_step_tokens=_tokens(THINKING_TEXT) if step.kind == "thinking" else 0,
             cache=self.cache,
-            book=self.rate_limit_book,
+            book=self.rate_limit_book if limits else None,
         )
 
     @staticmethod
@@ -635,13 +672,18 @@ class FakeMessagesAPI:
         if step.kind in ("drop", "stall"):
             await self._wait_client_gone(request, abort=step.kind == "drop")
             return web.Response(status=204)
+        message = self.message_body(step, component, language, model, answer)
+        return web.json_response(message, headers={"request-id": rid, **answer.headers})
+
+    def message_body(self, step: Step, component: str, language: str, model: str, answer: Answer) -> dict[str, Any]:
+        """A whole (not streamed) answer: what a non-streaming request or a batch result carries."""
         step, text = self._budgeted(step, self._card_text(step, component, language), answer)
         content: list[dict[str, Any]] = [{"type": "text", "text": text}]
         if answer.thinking_tokens:
             thought = THINKING_TEXT.format(component=component)
             content.insert(0, {"type": "thinking", "thinking": thought, "signature": THINKING_SIGNATURE})
         self.cache.began(answer.cache)
-        message = {
+        return {
             "id": self._message_id(),
             "type": "message",
             "role": "assistant",
@@ -651,7 +693,6 @@ class FakeMessagesAPI:
             "stop_sequence": None,
             "usage": {**answer.start_usage(), "output_tokens": answer.spent_thinking + answer.count(text)},
         }
-        return web.json_response(message, headers={"request-id": rid, **answer.headers})
 
     @staticmethod
     def _budgeted(step: Step, text: str, answer: Answer) -> tuple[Step, str]:
@@ -722,7 +763,7 @@ class FakeMessagesAPI:
             # The client went away mid-write; nothing left to answer.
             return resp
 
-    async def _send_thinking(self, component: str, send: Any, tokens: int, step: Step) -> None:
+    async def _send_thinking(self, component: str, send: Any, tokens: int, step: Step | None = None) -> None:
         """A thinking block at index 0, streamed like the API's: its text, then its signature. It
         takes as long as ``tokens`` take at the stream's pace (the text stands for all of them)."""
         block = {"type": "thinking", "thinking": "", "signature": ""}
@@ -730,7 +771,7 @@ class FakeMessagesAPI:
         thought = THINKING_TEXT.format(component=component)
         n = self.chunk_chars
         pieces = [thought[i : i + n] for i in range(0, len(thought), n)]
-        tps = self.tokens_per_s if step.tokens_per_s is None else step.tokens_per_s
+        tps = self.tokens_per_s if step is None or step.tokens_per_s is None else step.tokens_per_s
         delay = tokens / tps / len(pieces) if tps > 0 else 0.0
         for piece in pieces:
             await self._pace(delay)
@@ -749,7 +790,7 @@ class FakeMessagesAPI:
         chunks = [text[i : i + n] for i in range(0, len(text), n)]
         if step.kind in ("drop", "stall", "error_event"):
             chunks = chunks[: max(0, step.after_chunks)]
-        tps = self.tokens_per_s if step.tokens_per_s is None else step.tokens_per_s
+        tps = self.tokens_per_s if step is None or step.tokens_per_s is None else step.tokens_per_s
         delay = (n / 4) / tps if tps > 0 else 0.0
         await self._pace(self.ttft_s if step.ttft_s is None else step.ttft_s)
         sent = ""

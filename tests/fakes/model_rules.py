@@ -34,6 +34,7 @@ MODELS: dict[str, ModelRules] = {
     "claude-sonnet-4-5": ModelRules(adaptive=False, effort=False, min_cache_tokens=1024),
     "claude-sonnet-4": ModelRules(adaptive=False, effort=False, min_cache_tokens=1024),
     "claude-opus-4-5": ModelRules(adaptive=False, effort=True, min_cache_tokens=4096),
+    "claude-opus-4-1": ModelRules(adaptive=False, effort=False, min_cache_tokens=1024),
     "claude-3-5-haiku": ModelRules(adaptive=False, effort=False, min_cache_tokens=2048),
     "claude-3-haiku": ModelRules(adaptive=False, effort=False, min_cache_tokens=2048),
 }

@@ -24,6 +24,7 @@ from typing import AsyncIterator, Union
 
 from app.core.prompt import CardRequest
 from app.engine.provider import StopReason, StreamChunk, StreamEnd, TextDelta, ThinkingDelta
+from tests.helpers.card_files import card_body
 
 Step = Union[str, BaseException, tuple]
 
@@ -49,10 +50,8 @@ def thinking(n_chunks: int = 3, text: str | None = None) -> tuple:
 
 
 def default_answer(component: str) -> str:
-    return (
-        f"# {component}\n\nA short explanation. It has two sentences.\n\n"
-        "```ts\nconst x = 1;\n```\n\n## Why this works\nIt is simple. It is small.\n"
-    )
+    """What a component gets when nothing is scripted for it: a card that keeps the contract."""
+    return card_body(component)
 
 
 @dataclass

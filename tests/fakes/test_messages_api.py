@@ -31,6 +31,8 @@ from tests.fakes.messages_api import (
     Step,
     unreachable_base_url,
 )
+from tests.helpers.server_thread import StandIn
+from tests.helpers.waits import wait_until_async
 
 KEY = "sk-test-fake"
 MODEL = "claude-haiku-4-5"
@@ -50,9 +52,8 @@ def body(
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeMessagesAPI]:
-    async with FakeMessagesAPI(valid_keys={KEY}) as server:
-        yield server
+def api(stand_in: StandIn) -> FakeMessagesAPI:
+    return stand_in(valid_keys={KEY})
 
 
 @pytest.fixture
@@ -223,10 +224,9 @@ async def test_missing_or_wrong_key_is_401(
     assert api.records[-1].step == "auth"
 
 
-async def test_any_key_accepted_without_valid_keys(http: aiohttp.ClientSession) -> None:
-    async with FakeMessagesAPI() as open_api:
-        status, _, _ = await post(http, open_api, body("A"), **{"x-api-key": "anything"})
-        assert status == 200
+async def test_any_key_accepted_without_valid_keys(http: aiohttp.ClientSession, stand_in: StandIn) -> None:
+    status, _, _ = await post(http, stand_in(), body("A"), **{"x-api-key": "anything"})
+    assert status == 200
 
 
 async def test_sdk_sends_a_key_the_stand_in_accepts(api: FakeMessagesAPI) -> None:
@@ -275,17 +275,17 @@ async def test_error_bodies_look_like_anthropic(
         assert "retry-after" not in headers and "retry-after-ms" not in headers
 
 
-async def test_retry_after_values(http: aiohttp.ClientSession) -> None:
-    async with FakeMessagesAPI(retry_after_s=0.25) as api:
-        api.script(
-            "A",
-            "http_429",
-            Step("http_529", retry_after_s=2.5),
-            Step("http_503", retry_after_header="Wed, 21 Oct 2037 07:28:00 GMT"),
-        )
-        _, first, _ = await post(http, api, body("A"))
-        _, second, _ = await post(http, api, body("A"))
-        _, third, _ = await post(http, api, body("A"))
+async def test_retry_after_values(http: aiohttp.ClientSession, stand_in: StandIn) -> None:
+    api = stand_in(retry_after_s=0.25)
+    api.script(
+        "A",
+        "http_429",
+        Step("http_529", retry_after_s=2.5),
+        Step("http_503", retry_after_header="Wed, 21 Oct 2037 07:28:00 GMT"),
+    )
+    _, first, _ = await post(http, api, body("A"))
+    _, second, _ = await post(http, api, body("A"))
+    _, third, _ = await post(http, api, body("A"))
     assert (first["retry-after"], first["retry-after-ms"]) == ("1", "250")
     assert (second["retry-after"], second["retry-after-ms"]) == ("3", "2500")
     assert third["retry-after"] == "Wed, 21 Oct 2037 07:28:00 GMT" and "retry-after-ms" not in third
@@ -334,7 +334,7 @@ async def test_drop_aborts_the_connection(api: FakeMessagesAPI, sdk: anthropic.A
         await stream_with_sdk(sdk, "A")
     assert not isinstance(info.value, anthropic.APIError)
     assert "RemoteProtocolError" in {cls.__name__ for cls in type(info.value).__mro__}
-    await wait_until(lambda: api.open_streams == 0)
+    await wait_until_async(lambda: api.open_streams == 0)
 
 
 async def test_no_stop_ends_without_message_stop(api: FakeMessagesAPI, sdk: anthropic.AsyncAnthropic) -> None:
@@ -364,7 +364,7 @@ async def test_stall_holds_until_the_client_leaves(api: FakeMessagesAPI, http: a
         await asyncio.wait_for(resp.content.readany(), 0.2)
     assert api.open_streams == 1
     resp.close()
-    await wait_until(lambda: api.open_streams == 0)
+    await wait_until_async(lambda: api.open_streams == 0)
 
 
 # -- scripts and records ----------------------------------------------------------------------
@@ -409,16 +409,16 @@ async def test_card_kinds_carry_the_component_heading(
     )
 
 
-async def test_fault_rate_is_seeded_per_component(http: aiohttp.ClientSession) -> None:
+async def test_fault_rate_is_seeded_per_component(http: aiohttp.ClientSession, stand_in: StandIn) -> None:
     names = [f"Component {i}" for i in range(20)]
 
     async def first_and_second(seed: int, order: list[str]) -> dict[str, tuple[str, ...]]:
-        async with FakeMessagesAPI(fault_rate=0.5, seed=seed) as api:
-            for name in order:
-                for _ in range(2):
-                    with contextlib.suppress(aiohttp.ClientPayloadError):  # the "drop" fault
-                        await post(http, api, body(name), **{"x-api-key": "k"})
-            return {name: tuple(r.step for r in api.requests_for(name)) for name in names}
+        api = stand_in(fault_rate=0.5, seed=seed)
+        for name in order:
+            for _ in range(2):
+                with contextlib.suppress(aiohttp.ClientPayloadError):  # the "drop" fault
+                    await post(http, api, body(name), **{"x-api-key": "k"})
+        return {name: tuple(r.step for r in api.requests_for(name)) for name in names}
 
     a = await first_and_second(3, names)
     b = await first_and_second(3, list(reversed(names)))
@@ -432,14 +432,6 @@ async def test_fault_rate_is_seeded_per_component(http: aiohttp.ClientSession) -
 
 
 # -- open streams, concurrency limit, pause -----------------------------------------------------
-
-
-async def wait_until(predicate: Any, timeout: float = 5.0) -> None:
-    async def poll() -> None:
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 async def open_stall(http: aiohttp.ClientSession, api: FakeMessagesAPI, name: str) -> aiohttp.ClientResponse:
@@ -456,24 +448,24 @@ async def test_open_streams_are_counted(api: FakeMessagesAPI, http: aiohttp.Clie
     assert [r.open_streams for r in api.records] == [1, 2]
     first.close()
     second.close()
-    await wait_until(lambda: api.open_streams == 0)
+    await wait_until_async(lambda: api.open_streams == 0)
     await post(http, api, body("C"))
     assert api.peak_open_streams == 2 and api.records[-1].open_streams == 1
 
 
-async def test_too_many_open_streams_get_429(http: aiohttp.ClientSession) -> None:
-    async with FakeMessagesAPI(max_open_streams_before_429=1, retry_after_s=0.5) as api:
-        held = await open_stall(http, api, "A")
-        status, headers, raw = await post(http, api, body("B"), **{"x-api-key": "k"})
-        assert status == 429
-        assert json.loads(raw)["error"] == {"type": "rate_limit_error", "message": CONCURRENCY_MESSAGE}
-        assert headers["retry-after-ms"] == "500"
-        assert api.records[-1].step == "concurrency_429" and api.records[-1].open_streams == 2
-        held.close()
-        await wait_until(lambda: api.open_streams == 0)
-        status, _, _ = await post(http, api, body("B"), **{"x-api-key": "k"})
-        assert status == 200
-        assert [r.step for r in api.requests_for("B")] == ["concurrency_429", "good"]
+async def test_too_many_open_streams_get_429(http: aiohttp.ClientSession, stand_in: StandIn) -> None:
+    api = stand_in(max_open_streams_before_429=1, retry_after_s=0.5)
+    held = await open_stall(http, api, "A")
+    status, headers, raw = await post(http, api, body("B"), **{"x-api-key": "k"})
+    assert status == 429
+    assert json.loads(raw)["error"] == {"type": "rate_limit_error", "message": CONCURRENCY_MESSAGE}
+    assert headers["retry-after-ms"] == "500"
+    assert api.records[-1].step == "concurrency_429" and api.records[-1].open_streams == 2
+    held.close()
+    await wait_until_async(lambda: api.open_streams == 0)
+    status, _, _ = await post(http, api, body("B"), **{"x-api-key": "k"})
+    assert status == 200
+    assert [r.step for r in api.requests_for("B")] == ["concurrency_429", "good"]
 
 
 async def test_pause_holds_new_requests_and_running_streams(
@@ -481,8 +473,8 @@ async def test_pause_holds_new_requests_and_running_streams(
 ) -> None:
     api.pause()
     waiting = asyncio.create_task(post(http, api, body("A")))
-    await wait_until(lambda: len(api.records) == 1)
-    await asyncio.sleep(0.1)
+    await wait_until_async(lambda: len(api.records) == 1)
+    await asyncio.sleep(0.1)  # "still held" has no event to wait for: give it time to be wrong
     assert not waiting.done()
     api.resume()
     status, _, raw = await waiting

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from app.cli import main
 from app.paths import example_plan
+from tests.helpers.server_thread import KEY
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,6 +49,15 @@ def run_process(*argv: str | Path, env: dict[str, str] | None = None, timeout: f
         capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd or REPO,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def one_error_line(err: str, key: str = KEY) -> str:
+    """A run that stops before any card is done says why in exactly one line, and nothing else
+    (no traceback, not the key)."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cardsmith: error:"), err
+    assert "Traceback" not in err and key not in err
+    return lines[0]
 
 
 def copy_example(dest: Path, *, with_cards: bool = True) -> Path:

@@ -1,28 +1,63 @@
-"""The Messages API stand-in on its own thread and loop, for tests that run a whole process."""
+"""The Messages API stand-in serving from a thread of its own: a test, a command line in a worker
+thread, a real process and a window all reach it alike, over 127.0.0.1.
+
+Tests take it from the ``stand_in`` and ``api`` fixtures (tests/conftest.py); ``StandInThread`` is
+for code that needs one outside a test function.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from contextlib import contextmanager
-from typing import Any, Iterator
+from collections.abc import Callable
+from typing import Any
 
-from tests.fakes.messages_api import FakeMessagesAPI
+from tests.fakes.messages_api import FakeMessagesAPI, RequestRecord
+
+KEY = "sk-ant-test-canary-0123456789"
+"""The key the ``api`` fixture puts in ANTHROPIC_API_KEY: a canary no output may show."""
+
+
+class ServedStandIn(FakeMessagesAPI):
+    """The stand-in, served on its own thread's loop. Scripting it and reading its records are plain
+    attribute work, safe from any thread; ``pause`` and ``resume`` reach its loop safely from any
+    thread too (its ``asyncio.Event`` may only be set from that loop)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, **options: Any) -> None:
+        super().__init__(**options)
+        self._loop = loop
+
+    def pause(self) -> None:
+        self._on_loop(super().pause)
+
+    def resume(self) -> None:
+        self._on_loop(super().resume)
+
+    def _on_loop(self, call: Callable[[], None]) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:  # a request handler of the stand-in itself (/_fake/pause)
+            call()
+            return
+
+        async def on_loop() -> None:
+            call()
+
+        asyncio.run_coroutine_threadsafe(on_loop(), self._loop).result(timeout=10)
 
 
 class StandInThread:
-    """``with StandInThread(mode="good") as api: ...`` serves on 127.0.0.1 until the block ends.
+    """``with StandInThread(mode="good") as api: ...`` serves on 127.0.0.1 until the block ends;
+    the options are ``FakeMessagesAPI``'s."""
 
-    Scripting (``api.script``) before a run and reading ``api.records`` after it are plain
-    attribute work, safe from the test's thread while the server's thread is idle or serving.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.api = FakeMessagesAPI(**kwargs)
+    def __init__(self, **options: Any) -> None:
         self._loop = asyncio.new_event_loop()
+        self.api = ServedStandIn(self._loop, **options)
         self._thread = threading.Thread(target=self._loop.run_forever, name="stand-in", daemon=True)
 
-    def __enter__(self) -> FakeMessagesAPI:
+    def __enter__(self) -> ServedStandIn:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.api.start(), self._loop).result(timeout=10)
         return self.api
@@ -34,10 +69,10 @@ class StandInThread:
         self._loop.close()
 
 
-@contextmanager
-def serving_cli(monkeypatch: Any, key: str, **kwargs: Any) -> Iterator[FakeMessagesAPI]:
-    """A stand-in that the command line (the SDK) reaches through its environment variables."""
-    with StandInThread(**kwargs) as fake:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", key)
-        yield fake
+StandIn = Callable[..., ServedStandIn]
+"""The ``stand_in`` fixture's type: ``stand_in(api_key=None, **options)``."""
+
+
+def message_requests(api: FakeMessagesAPI, since: int = 0) -> list[RequestRecord]:
+    """The /v1/messages requests the stand-in received (from the ``since``-th record on)."""
+    return [r for r in api.records[since:] if r.path == "/v1/messages"]

@@ -10,23 +10,23 @@ import random
 import re
 import threading
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import anyio
 import pytest
 
-from app.core.card import normalize_body, parse_card
+from app.core.card import normalize_body
 from app.core.store import CardStore
 from tests.fakes import cards
 from tests.fakes.messages_api import FakeMessagesAPI, Step, unreachable_base_url
-from tests.helpers.cli import run_cli, tree_digest
+from tests.helpers.card_files import card_files, stored_cards
+from tests.helpers.cli import one_error_line, run_cli, tree_digest
 from tests.helpers.plans import component_names, write_plan
-from tests.helpers.server_thread import serving_cli
+from tests.helpers.server_thread import KEY, ServedStandIn, message_requests
+from tests.helpers.waits import wait_until
 
-KEY = "sk-ant-test-storm-0123456789"
 LANGUAGE = "typescript"
 SEED = 20250607
 
@@ -37,29 +37,8 @@ FAULT_LABELS = {"http_429": "429", "http_529": "529", "http_500": "500"}
 MAX_ATTEMPTS = 4
 
 
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with serving_cli(monkeypatch, KEY, mode="good") as fake:
-        yield fake
-
-
-def message_records(api: FakeMessagesAPI) -> list[Any]:
-    return [r for r in api.records if r.path == "/v1/messages"]
-
-
-def stored_cards(plan: Path) -> dict[Path, tuple[Any, str]]:
-    return {f: parse_card(f.read_text(encoding="utf-8")) for f in sorted(CardStore(plan).folder.glob("*.md"))}
-
-
 def expected_body(name: str) -> str:
     return normalize_body(cards.good_card(name, LANGUAGE))
-
-
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cardsmith: error:"), err
-    assert "Traceback" not in err and KEY not in err
-    return lines[0]
 
 
 # -- 1. fault storm ------------------------------------------------------------------------------
@@ -96,7 +75,7 @@ def test_fault_storm_every_card_done_once_whole_and_within_max_attempts(
     assert result.code == 0, result.err
     assert f"{STORM_CARDS}/{STORM_CARDS} done" in result.err
 
-    records = message_records(api)
+    records = message_requests(api)
     by_name: dict[str, list[Any]] = {}
     for r in records:
         by_name.setdefault(r.component, []).append(r)
@@ -109,13 +88,12 @@ def test_fault_storm_every_card_done_once_whole_and_within_max_attempts(
         if name in script:
             assert len(rs) >= 2, f"{name}: its fault {script[name]} was not retried"
 
-    stored = stored_cards(plan)
-    assert len(stored) == STORM_CARDS, "exactly one file per component"
-    assert sorted(meta.component for meta, _ in stored.values()) == names
+    stored = stored_cards(plan)  # fails on a second file of one component
+    assert len(card_files(plan)) == STORM_CARDS and sorted(stored) == names
     bodies = Counter(body for _, body in stored.values())
-    for path, (meta, body) in stored.items():
-        assert body == expected_body(meta.component), f"{path.name}: stored text is not the whole card"
-        assert bodies[body] == 1, f"{path.name}: the same text is stored twice"
+    for name, (meta, body) in stored.items():
+        assert body == expected_body(name), f"{name}: stored text is not the whole card"
+        assert bodies[body] == 1, f"{name}: the same text is stored twice"
         assert meta.findings == ()
     assert not list(CardStore(plan).folder.glob(".*.tmp"))
 
@@ -136,20 +114,15 @@ _CONCURRENCY_LINE = re.compile(r"^concurrency now (\d+) \((.*)\)$")
 _WAIT_LINE = re.compile(r"retrying \d+/\d+ · rate limited \(429 .* · waiting \d+\.\d s$")
 
 
-def _post(url: str) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
-    with opener.open(urllib.request.Request(url, data=b"", method="POST"), timeout=10):
-        pass
-
-
-def _resume_after(api: FakeMessagesAPI, n: int, timeout_s: float = 60.0) -> threading.Thread:
-    """Resume the paused stand-in once ``n`` requests have arrived (a hang guard resumes anyway)."""
+def _resume_after(api: ServedStandIn, n: int) -> threading.Thread:
+    """Resume the paused stand-in once ``n`` requests have arrived (a hang guard resumes anyway,
+    and fails the test)."""
 
     def wait_then_resume() -> None:
-        deadline = time.monotonic() + timeout_s
-        while len(message_records(api)) < n and time.monotonic() < deadline:
-            time.sleep(0.01)
-        _post(api.base_url + "/_fake/resume")
+        try:
+            wait_until(lambda: len(message_requests(api)) >= n)
+        finally:
+            api.resume()
 
     thread = threading.Thread(target=wait_then_resume, name="resume", daemon=True)
     thread.start()
@@ -157,7 +130,7 @@ def _resume_after(api: FakeMessagesAPI, n: int, timeout_s: float = 60.0) -> thre
 
 
 def test_429_storm_halves_concurrency_grows_it_back_and_completes(
-    api: FakeMessagesAPI, tmp_path: Path
+    api: ServedStandIn, tmp_path: Path
 ) -> None:
     api.max_open_streams_before_429 = 3
     api.retry_after_s = 1.0
@@ -173,7 +146,7 @@ def test_429_storm_halves_concurrency_grows_it_back_and_completes(
     resumer.join(timeout=30)
     assert result.code == 0, result.err
 
-    records = message_records(api)
+    records = message_requests(api)
     assert Counter(r.step for r in records[:8]) == {"good": 3, "concurrency_429": 5}
     rate_limited = [r for r in records if r.status == 429]
     assert len(rate_limited) < STORM_429_CARDS
@@ -220,7 +193,7 @@ def test_run_stopping_fault_sends_at_most_concurrency_requests_and_touches_no_ca
     unknown = "cardsmith: warning: model 'claude-nope-9' is not in the model table"
     err = "\n".join(line for line in result.err.splitlines() if not line.startswith(unknown))
     assert words in one_error_line(err).lower()
-    assert 1 <= len(message_records(api)) <= 3
+    assert 1 <= len(message_requests(api)) <= 3
     assert tree_digest(tmp_path) == before, "a stopped run changed a card file"
 
 
@@ -250,7 +223,7 @@ def test_spend_limit_is_never_retried_nor_read_as_a_rate_limit(
     started = time.monotonic()
     result = run_cli("generate", plan)
     assert result.code == 1
-    assert Counter(r.component for r in message_records(api)) == dict.fromkeys(component_names(6), 1)
+    assert Counter(r.component for r in message_requests(api)) == dict.fromkeys(component_names(6), 1)
     assert "retrying" not in result.err and "concurrency now" not in result.err
     failure = [line for line in result.err.splitlines() if line.startswith("cardsmith: failed:")]
     assert len(failure) == 1, result.err

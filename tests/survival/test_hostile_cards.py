@@ -1,7 +1,7 @@
 """Hostile cards in the HTML export: every payload kind of issue 7 leaves no active content.
 
 The preview's layers (sanitizer, CSP, interceptor, the whole PreviewView) are tested one at a time
-in tests/ui/test_preview_security.py and, with this module's catalog, in
+in tests/ui/test_preview_security.py and, with the catalog of tests/helpers/hostile.py, in
 tests/ui/test_survival_hostile.py (which also loads the exported file in a browser engine). Here the
 exported page is parsed with html.parser, so the check needs no browser and names what is left.
 """
@@ -14,116 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from app.core.card import CardMeta, Finding, body_sha256
-from app.core.export import export_bundle
-from app.core.plan import Component, Plan, PlanSettings
 from app.core.render import CONTENT_SECURITY_POLICY, preview_stylesheet
-from app.core.store import CardStore
+from tests.helpers.hostile import export_html, hostile_kinds
 
 # Not a live server: the parse-only tests only need a recognisable remote origin.
 PARSE_BASE = "http://127.0.0.1:9/beacon"
-
-
-def pwn(name: str) -> str:
-    """Script that marks the page's DOM when it runs (the GUI tests read the mark)."""
-    return f"document.documentElement.setAttribute('data-pwned-{name}','1');document.title='pwned'"
-
-
-def hostile_kinds(b: str) -> dict[str, str]:
-    """Card bodies keyed by the payload kind of issue 7 item 8; remote URLs point at ``b``."""
-    return {
-        "script": f"<script>{pwn('script')}</script>\n\n<script src=\"{b}/script.js\"></script>",
-        "img-onerror": f'<img src="data:,nope" onerror="{pwn("img-onerror")}">',
-        "svg-onload": f'<svg onload="{pwn("svg-onload")}"><image href="{b}/svg-image.png" width="4" height="4"/></svg>',
-        "iframe": f'<iframe src="{b}/iframe.html"></iframe>',
-        "iframe-srcdoc": (
-            f"<iframe srcdoc=\"<script>parent.{pwn('srcdoc')}</script><img src='{b}/srcdoc.png'>\"></iframe>"
-        ),
-        "embed-object": (
-            f'<embed src="{b}/embed.png" type="image/png">'
-            f'<object data="{b}/object.png" type="image/png"></object>'
-        ),
-        "meta-refresh": f'<meta http-equiv="refresh" content="0; url={b}/meta-refresh.html">',
-        "form": (
-            f'<form action="{b}/form" method="post"><input name="k" value="v">'
-            f'<button formaction="{b}/formaction">Send</button></form>'
-        ),
-        "base": f'<base href="{b}/base/">\n\n<img src="relative.png"> [relative](relative.html)',
-        "style": f"<style>* {{ background: url({b}/style.png); }} body {{ display: none; }}</style>",
-        "css-url": (
-            f'<div style="background-image: url({b}/inline-style.png)">inline</div>'
-            f"<style>@import url({b}/import.css);</style>"
-            f'<link rel="stylesheet" href="{b}/link.css">'
-        ),
-        "links": (
-            "[js](javascript:document.title='pwned') [data](data:text/html;base64,PHNjcmlwdD4=) "
-            "[file](file:///etc/hostname) "
-            "<a href=\"javascript:document.title='pwned'\">js</a> <a href=\"data:text/html,x\">data</a> "
-            "<a href=\"file:///etc/hostname\">file</a> <a href=\"&#106;avascript:x()\">entity</a>"
-        ),
-        "remote-image-query": (
-            f"![remote]({b}/md-image.png?token=abc&x=1) "
-            f'<img src="{b}/img.png?card=1&amp;x=2"> <img srcset="{b}/srcset.png?q=1 1x">'
-        ),
-        "fence-language-html": "\n".join(
-            [
-                f"```html\" onload=\"{pwn('fence-lang')}",
-                f'<img src="{b}/fence.png">',
-                "```",
-                "",
-                f"```<img src={b}/fence-info.png onerror={pwn('fence-info')}>",
-                "x",
-                "```",
-            ]
-        ),
-        "media": f'<video src="{b}/video.mp4" poster="{b}/poster.png" autoplay muted></video>',
-        "details-ontoggle": f'<details open ontoggle="{pwn("ontoggle")}"><summary>s</summary>d</details>',
-    }
-
 
 ISSUE_KINDS = {
     "script", "img-onerror", "svg-onload", "iframe", "iframe-srcdoc", "embed-object", "meta-refresh",
     "form", "base", "style", "css-url", "links", "remote-image-query", "fence-language-html",
 }  # fmt: skip
-
-
-def card_body(kind: str, payload: str) -> str:
-    """A card that otherwise keeps the contract's shape, with the payload in its explanation."""
-    return (
-        f"# {kind}\n\nThis card carries a payload. It must stay inert.\n\n{payload}\n\n"
-        "```python\nprint('ok')\n```\n\n## Why this works\nIt is sanitized. Nothing runs.\n"
-    )
-
-
-def hostile_plan(folder: Path, b: str, kinds: list[str] | None = None) -> tuple[Plan, Path]:
-    """A plan (hostile title and component name too) with one stored card per payload kind."""
-    bodies = hostile_kinds(b)
-    chosen = list(bodies) if kinds is None else kinds
-    names = [*chosen, f'<img src="{b}/name.png" onerror="{pwn("name")}">']
-    bodies[names[-1]] = bodies["script"]
-    plan = Plan(
-        settings=PlanSettings(title=f'Hostile <script>{pwn("title")}</script> guide', model="claude-haiku-4-5"),
-        context="Context.",
-        components=tuple(Component(name=n, instruction="x", line=i + 5) for i, n in enumerate(names)),
-    )
-    plan_path = folder / "guide.md"
-    store = CardStore(plan_path)
-    for name in names:
-        body = card_body(name, bodies[name])
-        meta = CardMeta(
-            component=name, model="claude-haiku-4-5", input_tokens=1, output_tokens=1, cost_usd=0.0,
-            request_sha256="r" * 64, body_sha256=body_sha256(body), generated_at="2026-01-01T00:00:00Z",
-            findings=(Finding("raw-html", "error", f'<img src="{b}/finding.png" onerror="{pwn("f")}">', 3),),
-        )
-        store.write_card(store.load(plan), meta, body)
-    return plan, plan_path
-
-
-def export_html(folder: Path, b: str, kinds: list[str] | None = None) -> Path:
-    plan, plan_path = hostile_plan(folder, b, kinds)
-    result = export_bundle(plan, CardStore(plan_path).load(plan), folder / "out", fmt="html")
-    (page,) = [p for p in result.written if p.suffix == ".html"]
-    return page
 
 
 # --- the inertness check ------------------------------------------------------------------------

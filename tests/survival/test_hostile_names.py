@@ -6,19 +6,16 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote
-
-import pytest
 
 from app.core.plan import load_plan
 from app.core.slug import is_reserved_name, is_safe_slug, slugify
 from app.core.store import CardStore
 from tests.fakes.messages_api import FakeMessagesAPI
 from tests.helpers.cli import run_cli
-from tests.helpers.server_thread import serving_cli
+from tests.helpers.plans import write_plan
+from tests.helpers.server_thread import message_requests
 
-KEY = "sk-ant-hostile-names-key"
 HOSTILE = [
     "../x",
     "../../../../../../tmp/escaped",
@@ -54,23 +51,6 @@ HOSTILE = [
 FORMATS = ("folder", "single", "html", "zip")
 
 
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
-    with serving_cli(monkeypatch, KEY, mode="good") as fake:
-        yield fake
-
-
-def write_hostile_plan(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    parts = ["---", "title: ../../CON", "language: typescript", "concurrency: 8", "---",
-             "Shared context.", ""]
-    for name in HOSTILE:
-        parts += [f"## {name}", "Show it in a small example.", ""]
-    plan = folder / "guide.md"
-    plan.write_text("\n".join(parts), encoding="utf-8")
-    return plan
-
-
 def inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
@@ -90,7 +70,7 @@ def test_hostile_names_give_confined_unique_files_in_every_export_format(
     api: FakeMessagesAPI, tmp_path: Path
 ) -> None:
     work = tmp_path / "deep" / "work"
-    plan_path = write_hostile_plan(work)
+    plan_path = write_plan(work, HOSTILE, title="../../CON", concurrency=8)
     plan = load_plan(plan_path)
     assert plan.ok, plan.issues
     names = [c.name for c in plan.components]
@@ -98,7 +78,7 @@ def test_hostile_names_give_confined_unique_files_in_every_export_format(
 
     result = run_cli("generate", plan_path)
     assert result.code == 0, result.err
-    asked = sorted(r.component for r in api.records if r.path == "/v1/messages")
+    asked = sorted(r.component for r in message_requests(api))
     assert asked == sorted(names)
 
     store = CardStore(plan_path)

@@ -24,10 +24,9 @@ from app import apikey
 from app.core.export import FORMATS
 from app.paths import config_dir, data_dir
 from app.settings import Settings, SettingsError, load_settings, save_settings
-from tests.fakes.messages_api import FakeMessagesAPI
 from tests.helpers.cli import run_cli, run_process
 from tests.helpers.plans import write_plan
-from tests.helpers.server_thread import StandInThread
+from tests.helpers.server_thread import StandIn, message_requests
 
 
 @pytest.fixture
@@ -74,26 +73,25 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 def test_a_run_every_export_and_a_settings_save_keep_the_key_out_of_files_and_output(
-    tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch, debug_logs: pytest.LogCaptureFixture,
+    tmp_path: Path, canary: str, stand_in: StandIn, debug_logs: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     apikey.set_session_key(canary)  # what "Use for this session only" does
     outputs: list[str] = []
-    with StandInThread(mode="good", valid_keys={canary}) as api:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
-        plan = write_plan(tmp_path / "docs", 3)
-        run = run_cli("generate", plan, "--debug")
-        outputs += [run.out, run.err]
-        assert run.code == 0, run.err
-        # The key did reach the API (the stand-in accepts only the canary), so a 0 below means
-        # "not written", not "never used".
-        assert [r.status for r in api.records if r.path == "/v1/messages"] == [200, 200, 200]
-        # A second run after the context changed: the history keeps the replaced cards.
-        plan.write_text(plan.read_text(encoding="utf-8").replace("Shared context", "New context"),
-                        encoding="utf-8")
-        again = run_cli("generate", plan)
-        outputs += [again.out, again.err]
-        assert again.code == 0, again.err
+    api = stand_in(valid_keys={canary})
+    plan = write_plan(tmp_path / "docs", 3)
+    run = run_cli("generate", plan, "--debug")
+    outputs += [run.out, run.err]
+    assert run.code == 0, run.err
+    # The key did reach the API (the stand-in accepts only the canary), so a 0 below means
+    # "not written", not "never used".
+    assert [r.status for r in message_requests(api)] == [200, 200, 200]
+    # A second run after the context changed: the history keeps the replaced cards.
+    plan.write_text(plan.read_text(encoding="utf-8").replace("Shared context", "New context"),
+                    encoding="utf-8")
+    again = run_cli("generate", plan)
+    outputs += [again.out, again.err]
+    assert again.code == 0, again.err
     assert any(p.is_file() for p in (plan.parent / "guide.cards" / ".history").rglob("*"))
 
     for fmt in FORMATS:
@@ -120,11 +118,9 @@ def test_a_run_every_export_and_a_settings_save_keep_the_key_out_of_files_and_ou
     assert (config_dir() / "settings.json").is_file()
 
 
-def failing_debug_run(api: FakeMessagesAPI, plan: Path, canary: str, *extra: str) -> str:
-    result = run_process(
-        "generate", plan, "--debug", *extra,
-        env={"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": canary, "ANTHROPIC_LOG": "debug"},
-    )
+def failing_debug_run(plan: Path, canary: str, *extra: str) -> str:
+    """A real process (the stand-in and the canary key reach it through the environment)."""
+    result = run_process("generate", plan, "--debug", *extra, env={"ANTHROPIC_LOG": "debug"})
     assert result.code != 0
     # The debug logging really was on (the SDK's and the HTTP client's records are there).
     assert "anthropic._base_client DEBUG" in result.err and "Request options" in result.err
@@ -132,21 +128,25 @@ def failing_debug_run(api: FakeMessagesAPI, plan: Path, canary: str, *extra: str
     return result.err
 
 
-def test_a_refused_key_with_debug_logging_is_never_printed(tmp_path: Path, canary: str) -> None:
-    with StandInThread(mode="good", valid_keys={"sk-ant-some-other-key-000000"}) as api:
-        plan = write_plan(tmp_path / "docs", 2)
-        err = failing_debug_run(api, plan, canary)
-        assert [r.status for r in api.records if r.path == "/v1/messages"][:1] == [401]
+def test_a_refused_key_with_debug_logging_is_never_printed(
+    tmp_path: Path, canary: str, stand_in: StandIn
+) -> None:
+    api = stand_in(valid_keys={"sk-ant-some-other-key-000000"}, api_key=canary)
+    plan = write_plan(tmp_path / "docs", 2)
+    err = failing_debug_run(plan, canary)
+    assert [r.status for r in message_requests(api)][:1] == [401]
     assert "cardsmith: error:" in err and "401" in err
     for folder in everything(tmp_path):
         assert files_with(folder, canary) == [], folder
 
 
-def test_a_500_storm_with_debug_logging_never_prints_the_key(tmp_path: Path, canary: str) -> None:
-    with StandInThread(mode="http_500") as api:
-        plan = write_plan(tmp_path / "docs", 3)
-        failing_debug_run(api, plan, canary, "--max-attempts", "2")
-        statuses = [r.status for r in api.records if r.path == "/v1/messages"]
+def test_a_500_storm_with_debug_logging_never_prints_the_key(
+    tmp_path: Path, canary: str, stand_in: StandIn
+) -> None:
+    api = stand_in(mode="http_500", api_key=canary)
+    plan = write_plan(tmp_path / "docs", 3)
+    failing_debug_run(plan, canary, "--max-attempts", "2")
+    statuses = [r.status for r in message_requests(api)]
     assert statuses and set(statuses) == {500} and len(statuses) >= 3
     for folder in everything(tmp_path):
         assert files_with(folder, canary) == [], folder

@@ -3,14 +3,16 @@ the next run removes the leftovers and asks only for the cards that are missing.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -19,19 +21,19 @@ from app.core.contract import WHY_HEADING
 from app.core.fsutil import is_tmp_leftover
 from app.core.store import cards_folder
 from tests.fakes.messages_api import FakeMessagesAPI
+from tests.helpers.card_files import card_files
 from tests.helpers.cli import REPO, run_cli
 from tests.helpers.plans import component_names, write_plan
-from tests.helpers.server_thread import StandInThread
+from tests.helpers.server_thread import message_requests
+from tests.helpers.waits import HANG_GUARD_S, wait_until
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and fork")
 
-KEY = "sk-ant-kill9-test-key"
 N = 6
 REPETITIONS = 20
 REAL_PROCESS_REPETITIONS = (0, 1)  # `python -m app generate PLAN` itself; the others fork (below)
 PAUSE_S = "0.4"  # CARDSMITH_TEST_PAUSE_BEFORE_RENAME in the repetitions aimed at the rename
 KILL_TPS = 800.0  # stand-in pacing while a run may be killed: a card streams in a few tenths
-HANG_GUARD_S = 60.0
 
 # Interpreter start and the SDK import cost more than a whole small run; paying them 20 times would
 # make this file slow. This zygote pays them once, then forks a child per repetition that runs the
@@ -94,12 +96,6 @@ class Zygote:
         self.proc.stdout.close()
 
 
-@pytest.fixture(scope="module")
-def api() -> Iterator[FakeMessagesAPI]:
-    with StandInThread(mode="good") as fake:
-        yield fake
-
-
 def tree_tmp_leftovers(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file() and is_tmp_leftover(p)]
 
@@ -133,37 +129,22 @@ def check_complete(path: Path) -> str:
     return meta.component
 
 
-def wait_until(predicate: Callable[[], bool], alive: Callable[[], bool]) -> bool:
-    """True once ``predicate`` holds; False if the run ended first."""
-    deadline = time.monotonic() + HANG_GUARD_S
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if not alive():
-            return predicate()
-        time.sleep(0.005)
-    raise AssertionError("hang guard: the kill moment never came")
-
-
 def wait_quiet(api: FakeMessagesAPI) -> None:
     """Requests a dead process sent just before its death may still be handled: let them land so
-    that the next run's records are its own."""
-    deadline = time.monotonic() + HANG_GUARD_S
-    seen, since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        if len(api.records) != seen or api.open_streams:
-            seen, since = len(api.records), time.monotonic()
-        elif time.monotonic() - since > 0.1:
-            return
-        time.sleep(0.02)
-    raise AssertionError("hang guard: the stand-in never went quiet")
+    that the next run's records are its own (quiet: no new record and no open stream for 0.1 s)."""
+    last = {"records": -1, "at": time.monotonic()}
+
+    def quiet() -> bool:
+        if len(api.records) != last["records"] or api.open_streams:
+            last.update(records=len(api.records), at=time.monotonic())
+        return time.monotonic() - last["at"] > 0.1
+
+    wait_until(quiet)
 
 
 def test_kill_9_of_generate_at_seeded_moments(
     api: FakeMessagesAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     monkeypatch.delenv("CARDSMITH_TEST_PAUSE_BEFORE_RENAME", raising=False)
     env = dict(os.environ)
     zygote = Zygote(env)
@@ -196,8 +177,8 @@ def test_kill_9_of_generate_at_seeded_moments(
                 before = rng.randint(0, 1)
                 where = folder / ".history" if rep % 2 else folder
                 landed = wait_until(
-                    lambda: bool(tree_tmp_leftovers(where)) and _complete_count(folder) >= before,
-                    alive,
+                    lambda: bool(tree_tmp_leftovers(where)) and len(card_files(plan)) >= before,
+                    alive=alive,
                 )
                 assert landed, f"rep {rep}: the run ended before a rename could be interrupted"
                 _kill(pid)
@@ -206,7 +187,7 @@ def test_kill_9_of_generate_at_seeded_moments(
             else:
                 delay = rng.uniform(0.0, 2.0 if proc is not None else 0.6)
                 end = time.monotonic() + delay
-                wait_until(lambda: time.monotonic() >= end, alive)
+                wait_until(lambda: time.monotonic() >= end, alive=alive)
                 _kill(pid)
                 summary["timed"] += 1
             if proc is not None:
@@ -225,7 +206,7 @@ def test_kill_9_of_generate_at_seeded_moments(
             api.tokens_per_s = 0.0
             first = len(api.records)
             result = run_cli("generate", plan)
-            sent = sorted(r.component for r in api.records[first:] if r.path == "/v1/messages")
+            sent = sorted(r.component for r in message_requests(api, first))
             assert result.code == 0, f"rep {rep}: {result.err}"
             assert sent == missing, f"rep {rep}: asked for {sent}, missing were {missing}"
             assert not tree_tmp_leftovers(folder), f"rep {rep}: leftovers survived the next run"
@@ -236,12 +217,6 @@ def test_kill_9_of_generate_at_seeded_moments(
           f"rename, {summary['in_history']} of them in history, {summary['timed']} at random moments), {summary['cards_kept']} complete cards "
           f"kept, {summary['leftovers']} .tmp leftovers removed by the next run")
     assert summary["leftovers"] >= summary["at_rename"]
-
-
-def _complete_count(folder: Path) -> int:
-    if not folder.is_dir():
-        return 0
-    return sum(1 for p in folder.glob("*.md") if not p.name.startswith("."))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -268,7 +243,7 @@ def _kill(pid: int) -> None:
 
 # Saves the plan through the window's own Save path (PlanDocument.save -> atomic_write) on "go".
 SAVER = r"""
-import sys, time
+import sys
 from pathlib import Path
 from app.ui.document import PlanDocument
 doc = PlanDocument.open(Path(sys.argv[1]))
@@ -277,7 +252,7 @@ print("ready", flush=True)
 sys.stdin.readline()
 doc.save(new_text)
 print("saved", flush=True)
-time.sleep(120)
+sys.stdin.read()  # held until killed (or until the test closes stdin)
 """
 
 
@@ -323,7 +298,7 @@ def test_kill_9_during_a_plan_save_leaves_the_old_or_the_new_plan(tmp_path: Path
             if moment == "before":
                 time.sleep(rng.uniform(0.0, 0.02))  # before or while the temporary file is written
             elif moment == "during":
-                wait_until(lambda: (tmp_path / ".guide.md.tmp").exists(), lambda: proc.poll() is None)
+                wait_until(lambda: (tmp_path / ".guide.md.tmp").exists(), alive=lambda: proc.poll() is None)
                 time.sleep(rng.uniform(0.0, 0.2))  # inside the 30 s pause between fsync and rename
             else:
                 assert proc.stdout.readline() == "saved\n"
@@ -428,23 +403,27 @@ sys.exit(main([str(plan)]))
 """
 
 
-def _window_process(script: str, plan: Path, marker: Path) -> subprocess.Popen[bytes]:
+@contextmanager
+def window_process(
+    script: str, plan: Path, marker: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, object]]]:
+    """A window process running ``script`` on ``plan``, and what it wrote to ``marker`` once it
+    did; killed after the block if it still runs."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
-    return subprocess.Popen([sys.executable, "-c", script, str(plan), str(marker)], cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-c", script, str(plan), str(marker)], cwd=REPO,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _wait_marker(proc: subprocess.Popen[bytes], marker: Path) -> dict[str, object]:
-    import json
-
+    assert proc.stderr is not None
     try:
-        wait_until(marker.exists, lambda: proc.poll() is None)
-    finally:
-        if proc.poll() is not None and not marker.exists():
+        if not wait_until(marker.exists, alive=lambda: proc.poll() is None):
             raise AssertionError(f"the window exited ({proc.returncode}): {proc.stderr.read()!r}")
-    return json.loads(marker.read_text())
+        yield proc, json.loads(marker.read_text())
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
 
 
 def test_kill_9_of_the_window_offers_the_text_of_the_last_autosave(tmp_path: Path) -> None:
@@ -455,17 +434,9 @@ def test_kill_9_of_the_window_offers_the_text_of_the_last_autosave(tmp_path: Pat
     plan = write_plan(tmp_path / "work", 2)
     on_disk = plan.read_bytes()
 
-    crashing = _window_process(CRASHING_WINDOW, plan, tmp_path / "crash.json")
-    try:
-        typed = _wait_marker(crashing, tmp_path / "crash.json")
+    with window_process(CRASHING_WINDOW, plan, tmp_path / "crash.json") as (crashing, typed):
         crashing.send_signal(signal.SIGKILL)
         crashing.wait(timeout=HANG_GUARD_S)
-    finally:
-        if crashing.poll() is None:
-            crashing.kill()
-            crashing.wait()
-        assert crashing.stderr is not None
-        crashing.stderr.close()
     assert crashing.returncode == -signal.SIGKILL
     autosaved, live = typed["autosaved"], typed["live"]
     assert isinstance(autosaved, str) and "Typed before the autosave." in autosaved
@@ -474,16 +445,8 @@ def test_kill_9_of_the_window_offers_the_text_of_the_last_autosave(tmp_path: Pat
     assert copy is not None and copy.text == autosaved
     assert plan.read_bytes() == on_disk  # only Save writes the plan
 
-    following = _window_process(NEXT_WINDOW, plan, tmp_path / "next.json")
-    try:
-        seen = _wait_marker(following, tmp_path / "next.json")
+    with window_process(NEXT_WINDOW, plan, tmp_path / "next.json") as (following, seen):
         following.wait(timeout=HANG_GUARD_S)
-    finally:
-        if following.poll() is None:
-            following.kill()
-            following.wait()
-        assert following.stderr is not None
-        following.stderr.close()
     assert "unsaved edits" in str(seen["banner"]) and seen["buttons"] == 1, seen["banner"]
     assert seen["before"] == on_disk.decode("utf-8")  # nothing restored without asking
     assert seen["after"] == autosaved and seen["modified"] is True

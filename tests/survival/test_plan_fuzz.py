@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core.plan import load_plan, parse_plan
-from tests.core import test_plan_properties as props
 from tests.helpers.cli import run_cli
+from tests.helpers.plans import check_plan_invariants
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -43,13 +43,13 @@ def assembled_bytes() -> st.SearchStrategy[bytes]:
 @given(assembled_text(), st.booleans(), st.booleans())
 def test_hostile_text_gives_a_plan_or_line_numbered_issues(text: str, bom: bool, crlf: bool) -> None:
     source = ("\ufeff" if bom else "") + (text.replace("\n", "\r\n") if crlf else text)
-    props.check_invariants(parse_plan(source), source)
+    check_plan_invariants(parse_plan(source), source)
 
 
 @FUZZ
 @given(assembled_bytes())
 def test_hostile_bytes_give_a_plan_or_line_numbered_issues(data: bytes) -> None:
-    props.check_invariants(parse_plan(data), data)
+    check_plan_invariants(parse_plan(data), data)
 
 
 def huge_plans() -> dict[str, bytes]:
@@ -77,7 +77,7 @@ def huge_plans() -> dict[str, bytes]:
 def test_huge_and_broken_plans_never_raise(name: str) -> None:
     data = huge_plans()[name]
     plan = parse_plan(data)
-    props.check_invariants(plan, data)
+    check_plan_invariants(plan, data)
     if name.startswith("10,000 components") and "unclosed" not in name and "fence" not in name:
         assert len(plan.components) == 10_000 and plan.ok
 

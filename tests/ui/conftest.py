@@ -63,19 +63,6 @@ def _destroy_windows(qapp: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-def new_window() -> Callable[[Path], Any]:
-    """``new_window(plan)``: an unshown main window; ``_destroy_windows`` deletes it afterwards."""
-    from app.ui.main_window import MainWindow
-
-    def make(plan: Path) -> MainWindow:
-        window = MainWindow(plan)
-        window.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
-        return window
-
-    return make
-
-
-@pytest.fixture
 def run_task(qloop: asyncio.AbstractEventLoop, qtbot: Any):  # type: ignore[no-untyped-def]
     """``run_task(coro, timeout=10)`` runs a coroutine on the Qt loop and returns its result."""
 
@@ -87,12 +74,56 @@ def run_task(qloop: asyncio.AbstractEventLoop, qtbot: Any):  # type: ignore[no-u
     return run
 
 
+STAND_IN_KEY = "sk-ant-window-test-key"
+
+
 @pytest.fixture
-def api(run_task: Any) -> Iterator[Any]:
-    """The local stand-in for the Messages API, answering good cards (``tests/fakes``)."""
+def stand_in(run_task: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """``stand_in(api_key=None, **kwargs)``: tests/conftest.py's fixture for the window's tests — a
+    started local Messages API stand-in (``FakeMessagesAPI(**kwargs)``) serving on the window's own
+    (qasync) loop, stopped after the test. ANTHROPIC_BASE_URL points at it; with ``api_key``,
+    ANTHROPIC_API_KEY holds that key (so the root ``api`` fixture works here too)."""
     from tests.fakes.messages_api import FakeMessagesAPI
 
-    fake = FakeMessagesAPI(mode="good")
-    run_task(fake.start())
-    yield fake
-    run_task(fake.stop())
+    started: list[FakeMessagesAPI] = []
+
+    def make(*, api_key: str | None = None, **kwargs: Any) -> FakeMessagesAPI:
+        api = FakeMessagesAPI(**kwargs)
+        run_task(api.start())
+        started.append(api)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
+        if api_key is not None:
+            monkeypatch.setenv("ANTHROPIC_API_KEY", api_key)
+        return api
+
+    yield make
+    for api in started:
+        run_task(api.stop())
+
+
+@pytest.fixture
+def make_window(qtbot: Any) -> Callable[..., Any]:
+    """``make_window(plan, api=None, *, shown=True, remember=False)``: the one way a test opens a
+    main window on ``plan`` (None: untitled). Runs go to the stand-in ``api`` when given; unsaved
+    edits are discarded without asking when it closes; ``shown`` waits until it is exposed and its
+    preview's shell has loaded; ``remember`` restores and keeps the window state as the app does.
+    ``_destroy_windows`` deletes it after the test."""
+    from app.engine.providers.anthropic import AnthropicProvider
+    from app.ui.main_window import MainWindow
+
+    def make(plan: Path | None, api: Any = None, *, shown: bool = True, remember: bool = False) -> MainWindow:
+        factory = None
+        if api is not None:
+            factory = lambda: AnthropicProvider(api_key=STAND_IN_KEY, base_url=api.base_url)  # noqa: E731
+        window = MainWindow(plan, provider_factory=factory)
+        window.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+        qtbot.addWidget(window)
+        if remember:
+            window.remember_state()
+        if shown:
+            window.show()
+            qtbot.waitExposed(window)
+            qtbot.waitUntil(lambda: window.preview.is_loaded, timeout=20000)
+        return window
+
+    return make

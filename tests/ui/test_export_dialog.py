@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 from PySide6.QtCore import QUrl
 
 from app.core.export import MANIFEST_NAME
+from app.core.export_sites import CATEGORY_NAME
 from app.core.plan import Plan, load_plan
 from app.core.store import CardStore, StoreSnapshot
-from app.ui import export_dialog
-from app.ui.export_dialog import ExportDialog, default_target
-from app.ui.main_window import MainWindow
+from app.export_choices import ExportChoice, load_export_choice
+from app.ui.export_dialog import FORMAT_LABELS, ExportDialog, default_target
 from tests.helpers.cli import copy_example
-
-
-@pytest.fixture(autouse=True)
-def _fresh_memory() -> Iterator[None]:
-    export_dialog.forget_choices()
-    yield
-    export_dialog.forget_choices()
-
-
+from tests.helpers.sites import hostile_example
+from tests.helpers.window import MakeWindow
 
 
 @pytest.fixture
@@ -135,11 +128,9 @@ def test_open_folder_and_the_remembered_choice(qtbot: Any, example: Any, tmp_pat
     assert again.format() == "zip" and again.target() == target
 
 
-def test_ctrl_e_opens_the_dialog_for_the_open_plan(
-    tmp_path: Path, new_window: Callable[[Path], MainWindow]
-) -> None:
+def test_ctrl_e_opens_the_dialog_for_the_open_plan(tmp_path: Path, make_window: MakeWindow) -> None:
     plan_path = copy_example(tmp_path)
-    window = new_window(plan_path)
+    window = make_window(plan_path, shown=False)
     window.act_export.trigger()
     dialog = window.findChild(ExportDialog)
     assert dialog is not None and dialog.isVisible()
@@ -148,3 +139,57 @@ def test_ctrl_e_opens_the_dialog_for_the_open_plan(
     dialog.export()
     assert (default_target(plan_path) / "index.md").is_file()
     dialog.reject()
+
+
+def test_the_site_targets_are_offered_and_remembered_per_plan(qtbot: Any, example: Any, tmp_path: Path) -> None:
+    plan_path, plan, snapshot = example
+    dialog = make_dialog(qtbot, example)
+    assert list(FORMAT_LABELS) == ["folder", "single", "html", "zip", "docusaurus", "mkdocs", "hugo", "starlight"]
+    dialog.set_format("docusaurus")
+    assert not dialog.front_matter_check.isEnabled()
+    # What it will write, before it writes anything.
+    assert dialog.will_write().startswith(f"{CATEGORY_NAME}, login-handler.md, password-hashing.md")
+    assert dialog.plan_label.text() == dialog.will_write()
+    dialog.target_edit.setText(str(tmp_path / "site" / "docs" / "examples"))
+    dialog.export()
+    assert CATEGORY_NAME in dialog.listed()["written"]
+
+    # Kept in the preferences' folder: a new dialog (a new session of the window) starts there.
+    assert load_export_choice(plan_path) == ExportChoice("docusaurus", str(tmp_path / "site" / "docs" / "examples"))
+    again = make_dialog(qtbot, example)
+    assert again.format() == "docusaurus" and again.target() == tmp_path / "site" / "docs" / "examples"
+    other = tmp_path / "other"
+    other.mkdir()
+    elsewhere = make_dialog(qtbot, (copy_example(other), plan, snapshot))
+    assert elsewhere.format() == "folder"  # another plan has its own (none yet)
+
+
+def test_a_plans_target_is_the_first_choice(qtbot: Any, tmp_path: Path) -> None:
+    plan_path = hostile_example(tmp_path)
+    plan_path.write_text(plan_path.read_text(encoding="utf-8").replace("---\n", "---\ntarget: hugo\n", 1))
+    plan = load_plan(plan_path)
+    dialog = make_dialog(qtbot, (plan_path, plan, CardStore(plan_path).load(plan)))
+    assert dialog.format() == "hugo"
+    assert "_index.md" in dialog.will_write()
+
+
+def test_mkdocs_shows_the_nav_or_writes_mkdocs_yml(qtbot: Any, example: Any, tmp_path: Path) -> None:
+    dialog = make_dialog(qtbot, example)
+    dialog.show()
+    dialog.set_format("mkdocs")
+    assert dialog.config_check.isVisible()
+    dialog.target_edit.setText(str(tmp_path / "docs" / "examples"))
+    dialog.export()
+    assert dialog.nav_text.isVisible()
+    assert "  - User Model: examples/user-model.md" in dialog.nav_text.toPlainText()
+
+    dialog.target_edit.setText(str(tmp_path / "site" / "docs"))
+    dialog.config_check.setChecked(True)
+    assert dialog.will_write().endswith(f"; mkdocs.yml in {tmp_path / 'site'}")
+    dialog.export()
+    assert not dialog.nav_text.isVisible()
+    assert f"written: {(tmp_path / 'site' / 'mkdocs.yml').resolve()}" in [
+        dialog.files_list.item(row).text() for row in range(dialog.files_list.count())
+    ]
+    dialog.set_format("hugo")
+    assert not dialog.config_check.isVisible() and not dialog.write_config()

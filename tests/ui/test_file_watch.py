@@ -6,29 +6,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QPushButton
-
 from app.core.store import cards_folder
 from app.ui.file_watch import CHANGED_TEXT, KEEP_LABEL, RELOAD_LABEL
-from app.ui.main_window import MainWindow
 from app.ui.recovery import read_recovery
 from tests.helpers.cli import copy_example
 from tests.helpers.plans import write_plan
-from tests.ui.windows import make_window
-
-
-
-def type_at_end(window: MainWindow, text: str) -> None:
-    cursor = window.editor.textCursor()
-    cursor.movePosition(cursor.MoveOperation.End)
-    window.editor.setTextCursor(cursor)
-    window.editor.insertPlainText(text)
-
-
-def click_banner(window: MainWindow, label: str) -> None:
-    buttons = [b for b in window.banner.findChildren(QPushButton) if b.text() == label and b.isVisible()]
-    assert buttons, f"no '{label}' button in the banner ({window.banner.text!r})"
-    buttons[-1].click()
+from tests.helpers.window import MakeWindow, click_banner, type_at_end
 
 
 def replace_like_git(path: Path, text: str) -> None:
@@ -38,9 +21,11 @@ def replace_like_git(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def test_a_clean_plan_reloads_silently_and_stays_watched(qtbot: Any, tmp_path: Path) -> None:
+def test_a_clean_plan_reloads_silently_and_stays_watched(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 2)
-    window = make_window(qtbot, plan)
+    window = make_window(plan)
     pulled = plan.read_text(encoding="utf-8") + "## Component 03\nA third, from a git pull.\n"
     replace_like_git(plan, pulled)
     qtbot.waitUntil(lambda: window.plan_text() == pulled, timeout=5000)
@@ -56,9 +41,11 @@ def test_a_clean_plan_reloads_silently_and_stays_watched(qtbot: Any, tmp_path: P
     qtbot.waitUntil(lambda: window.plan_text() == again, timeout=5000)
 
 
-def test_unsaved_edits_raise_the_banner_instead(qtbot: Any, tmp_path: Path) -> None:
+def test_unsaved_edits_raise_the_banner_instead(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 2)
-    window = make_window(qtbot, plan)
+    window = make_window(plan)
     type_at_end(window, "my unsaved line")
     mine = window.plan_text()
     window.recovery.flush()
@@ -81,30 +68,34 @@ def test_unsaved_edits_raise_the_banner_instead(qtbot: Any, tmp_path: Path) -> N
     assert read_recovery(plan) is None  # the writer chose to lose those edits
 
 
-def test_the_apps_own_save_is_not_a_change_on_disk(qtbot: Any, tmp_path: Path) -> None:
+def test_the_apps_own_save_is_not_a_change_on_disk(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 2)
-    window = make_window(qtbot, plan)
+    window = make_window(plan)
     reloads: list[str] = []
-    window.plan_opened.connect(lambda p: reloads.append(str(p)))
+    window.session.opened.connect(lambda p: reloads.append(str(p)))
     type_at_end(window, "saved by me")
-    assert window.save()
+    with qtbot.waitSignal(window.file_watch.watcher.directoryChanged, timeout=5000):
+        assert window.save()  # an atomic rename in the plan's folder
     type_at_end(window, " and more")  # unsaved again: a wrongly detected change would ask
-    qtbot.wait(900)  # three debounce periods
     window.file_watch.check_now()
     assert window.banner.text == ""
     assert reloads == []
     assert window.plan_text().endswith("saved by me and more")
 
 
-def test_a_card_edited_on_disk_is_reloaded(qtbot: Any, tmp_path: Path) -> None:
+def test_a_card_edited_on_disk_is_reloaded(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = copy_example(tmp_path)
-    window = make_window(qtbot, plan)
-    key = window.plan.components[0].key
-    assert window.states[key] == "done"
-    card = window.snapshot.cards[key].path  # type: ignore[union-attr]
+    window = make_window(plan)
+    key = window.session.plan.components[0].key
+    assert window.session.states[key] == "done"
+    card = window.session.snapshot.cards[key].path  # type: ignore[union-attr]
     text = card.read_text(encoding="utf-8")
     replace_like_git(card, text.replace("## Why this works", "An added line.\n\n## Why this works", 1))
-    qtbot.waitUntil(lambda: window.states.get(key) == "edited", timeout=5000)
+    qtbot.waitUntil(lambda: window.session.states.get(key) == "edited", timeout=5000)
     assert window.banner.text == ""
     assert str(card) in window.file_watch.watched()
 
@@ -114,9 +105,11 @@ def test_a_card_edited_on_disk_is_reloaded(qtbot: Any, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: str(new_card) in window.file_watch.watched(), timeout=5000)
 
 
-def test_a_cards_folder_that_appears_is_watched(qtbot: Any, tmp_path: Path) -> None:
+def test_a_cards_folder_that_appears_is_watched(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 1)
-    window = make_window(qtbot, plan)
+    window = make_window(plan)
     folder = cards_folder(plan)
     assert str(folder) not in window.file_watch.watched()
     folder.mkdir()

@@ -49,12 +49,12 @@ def test_idle_rows_show_the_state_word_and_full_bars_for_usable_cards(panel: Gen
         usable = state in (CardState.DONE, CardState.EDITED, CardState.LOCKED)
         assert panel.bar_value(name) == (BAR_MAX if usable else 0)
     assert panel.overall_bar.maximum() == 1000 and panel.overall_bar.value() == 600
-    assert panel.overall_label.text().startswith("1000 components")
-    assert "200 missing" in panel.overall_label.text()
+    assert panel.overall_text.startswith("1000 components")
+    assert "200 missing" in panel.overall_text
 
     panel.set_components([("Only", CardState.MISSING)])
     assert panel.names() == ["Only"] and panel.overall_bar.value() == 0
-    assert panel.overall_label.text() == "1 component · 1 missing"
+    assert panel.overall_text == "1 component · 1 missing"
 
 
 @pytest.mark.parametrize("state", list(CardState))
@@ -190,13 +190,17 @@ def test_overall_line_from_run_progress(panel: GenerationPanel) -> None:
     progress.apply(ev.Done("A", "text", "end_turn", 1000, 234, "m", 0.0042, 2.0, 1))
     panel.update_overall(progress)
     assert panel.overall_bar.maximum() == 3 and panel.overall_bar.value() == 1
-    text = panel.overall_label.text()
+    text = panel.overall_text
     assert text.startswith("1/3 done · 1,234 tokens · ")
     assert "$0.0042" in text and "speed-up" in text
+    # A narrow panel wraps the line between its parts, never inside one ("speed-" / "up").
+    shown = panel.overall_label.text()
+    assert panel.overall_label.wordWrap() and "speed\u2011up" in shown and " done" not in shown
+    assert shown.replace("\u00a0", " ").replace("\u2011", "-") == text
 
     progress.apply(ev.RunStopped(FaultKind.AUTH, "the API refused the key (401)"))
     panel.update_overall(progress)
-    assert panel.overall_label.text().endswith("stopped: the API refused the key (401)")
+    assert panel.overall_text.endswith("stopped: the API refused the key (401)")
 
 
 @SHOWN

@@ -12,7 +12,7 @@ from app.core.history import list_versions
 from app.ui.history_view import HistoryView, unified_diff
 from tests.helpers.card_files import read_card
 from tests.helpers.cli import copy_example
-from tests.ui.windows import make_window, open_card
+from tests.helpers.window import MakeWindow, open_card, read_card
 
 OLD_LINE_END = "."
 NOTE = " It stays small."
@@ -43,9 +43,11 @@ def edit_line(editor: Any, line: int, text: str) -> str:
     return lines[line - 1]
 
 
-def test_versions_are_listed_diffed_and_restored(qtbot: Any, tmp_path: Path) -> None:
+def test_versions_are_listed_diffed_and_restored(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = copy_example(tmp_path)
-    window = make_window(qtbot, plan)
+    window = make_window(plan)
     view = window.cards.history
     editor = open_card(window, "user model")
     assert view.rows == () and "no versions recorded" in view.title.text()
@@ -80,18 +82,18 @@ def test_versions_are_listed_diffed_and_restored(qtbot: Any, tmp_path: Path) -> 
     assert [v.kind for v in list_versions(plan.parent / "auth-service.cards", "user-model")] == \
         kinds(view)
     # The window follows: the snapshot holds the restored card, and it reads as generated again.
-    assert window.snapshot is not None
-    assert window.snapshot.cards["user model"].body == generated
-    qtbot.waitUntil(lambda: editor.state == "done" and window.states["user model"] == "done",
+    assert window.session.snapshot is not None
+    assert window.session.snapshot.cards["user model"].body == generated
+    qtbot.waitUntil(lambda: editor.state == "done" and window.session.state("user model") == "done",
                     timeout=3000)
     assert not view.restore_button.isEnabled()  # version 1 is the card's text now
 
 
 def test_the_list_follows_the_selected_card_and_a_locked_card_is_not_restored(
-    qtbot: Any, tmp_path: Path
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
 ) -> None:
     plan = copy_example(tmp_path)
-    window = make_window(qtbot, plan)
+    window = make_window(plan)
     view = window.cards.history
     editor = open_card(window, "user model")
     edit_line(editor, 3, NOTE)

@@ -13,8 +13,7 @@ from app.core.store import cards_folder
 from app.paths import example_plan
 from app.ui.plan_files import READ_ONLY_NOTE, copy_example, is_bundled_example
 from tests.helpers.plans import write_plan
-from tests.ui.windows import make_window
-
+from tests.helpers.window import MakeWindow
 
 
 def file_mime(*paths: Path) -> QMimeData:
@@ -40,10 +39,12 @@ def drop(widget: Any, mime: QMimeData) -> bool:
     return event.isAccepted()
 
 
-def test_dropping_a_plan_opens_it_after_asking_about_unsaved_edits(qtbot: Any, tmp_path: Path) -> None:
+def test_dropping_a_plan_opens_it_after_asking_about_unsaved_edits(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     first = write_plan(tmp_path / "a", 1)
     second = write_plan(tmp_path / "b", 3)
-    window = make_window(qtbot, first)
+    window = make_window(first)
     assert drag_enter(window, file_mime(second))
     assert not drag_enter(window, file_mime(tmp_path / "notes.txt"))
 
@@ -52,38 +53,38 @@ def test_dropping_a_plan_opens_it_after_asking_about_unsaved_edits(qtbot: Any, t
     window.ask_unsaved = lambda: asked.append(True) or "cancel"  # type: ignore[assignment]
     assert drop(window, file_mime(tmp_path / "notes.txt", second))
     qtbot.waitUntil(lambda: bool(asked), timeout=3000)
-    assert window.document.path == first and window.plan_text().startswith("unsaved")
+    assert window.session.path == first and window.plan_text().startswith("unsaved")
 
     window.ask_unsaved = lambda: "discard"  # type: ignore[assignment]
     # Dropped on the editor, a plan opens too instead of its path being pasted as text.
     assert drop(window.editor.viewport(), file_mime(second))
-    qtbot.waitUntil(lambda: window.document.path == second, timeout=3000)
+    qtbot.waitUntil(lambda: window.session.path == second, timeout=3000)
     assert window.plan_text() == second.read_text(encoding="utf-8")
-    assert len(window.plan.components) == 3
+    assert len(window.session.plan.components) == 3
 
 
 def test_new_plan_from_example_copies_it_with_its_cards_and_opens_the_copy(
-    qtbot: Any, tmp_path: Path
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
 ) -> None:
-    window = make_window(qtbot, None)
+    window = make_window(None)
     folder = tmp_path / "mine"
     window.plan_files.ask_folder = lambda: folder
     plan = window.plan_files.new_from_example()
     assert plan == folder / example_plan().name
-    assert window.document.path == plan
+    assert window.session.path == plan
     assert plan.read_bytes() == example_plan().read_bytes()
     source_cards = sorted(p.name for p in cards_folder(example_plan()).glob("*.md"))
     assert source_cards and sorted(p.name for p in cards_folder(plan).glob("*.md")) == source_cards
-    assert all(state == "done" for state in window.states.values())
+    assert all(state == "done" for state in window.session.states.values())
 
     # A copy never replaces files: one clear line, nothing written.
     plan.write_text("## Mine\nMy own plan.\n", encoding="utf-8")
-    other = make_window(qtbot, None)
+    other = make_window(None)
     other.plan_files.ask_folder = lambda: folder
     assert other.plan_files.new_from_example() is None
     assert "already exists" in other.banner.text and "\n" not in other.banner.text
     assert plan.read_text(encoding="utf-8") == "## Mine\nMy own plan.\n"
-    assert other.document.path is None
+    assert other.session.path is None
 
 
 def test_copy_example_refuses_a_folder_holding_its_cards(tmp_path: Path) -> None:
@@ -98,19 +99,21 @@ def test_copy_example_refuses_a_folder_holding_its_cards(tmp_path: Path) -> None
     assert not (tmp_path / example_plan().name).exists()
 
 
-def test_the_bundled_example_is_never_written(qtbot: Any, tmp_path: Path) -> None:
+def test_the_bundled_example_is_never_written(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     example = example_plan()
     before = example.read_bytes(), example.stat().st_mtime_ns
-    window = make_window(qtbot, example)
-    assert is_bundled_example(window.document.path)
+    window = make_window(example)
+    assert is_bundled_example(window.session.path)
     window.editor.insertPlainText("## Edited\nin place?\n")
     redirected: list[bool] = []
     window.save_as = lambda: redirected.append(True) or False  # type: ignore[method-assign]
     assert not window.save()
     assert redirected and window.banner.text == READ_ONLY_NOTE
-    assert not window._save_to(example)  # Save As onto it is refused as well
+    assert not window.save_to(example)  # Save As onto it is refused as well
     window.generate_all()  # a run would write cards into the bundled folder
     assert window.banner.text == READ_ONLY_NOTE and not window.controller.running
     assert (example.read_bytes(), example.stat().st_mtime_ns) == before
-    assert window._save_to(tmp_path / "mine.md")  # a copy of its own is fine
-    assert not is_bundled_example(window.document.path)
+    assert window.save_to(tmp_path / "mine.md")  # a copy of its own is fine
+    assert not is_bundled_example(window.session.path)

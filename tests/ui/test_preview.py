@@ -24,7 +24,7 @@ from app.core.states import CardState
 from app.ui.preview import UPDATE_INTERVAL_MS, PreviewCard, PreviewView
 from tests.fakes.beacon import Beacon
 from tests.fakes.cards import good_card
-from tests.ui.windows import run_js
+from tests.helpers.webpage import run_js
 
 pytestmark = pytest.mark.gui
 

@@ -8,20 +8,11 @@ something. The beacon (tests/fakes/beacon.py) is a local HTTP server counting ev
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QUrl
-from PySide6.QtWebEngineCore import (
-    QWebEnginePage,
-    QWebEngineProfile,
-    QWebEngineScript,
-    QWebEngineSettings,
-    QWebEngineUrlRequestInterceptor,
-)
-from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtCore import QUrl
 
 from app.core.card import Finding
 from app.core.render import CONTENT_SECURITY_POLICY, render_card, sanitize_html, shell_html
@@ -29,24 +20,23 @@ from app.ui.preview_markup import PreviewCard
 from app.ui.preview_page import ShellOnlyInterceptor
 from tests.fakes.beacon import Beacon
 from tests.fakes.cards import good_card, hostile_card
-from tests.ui.windows import run_js, shown_preview
+from tests.helpers.hostile import pwn
+from tests.helpers.preview_attack import (  # noqa: F401 - fixtures used by name
+    MAIN_WORLD,
+    PWNED_JS,
+    PlainPage,
+    assert_javascript_is_on,
+    assert_quiet,
+    beacon,
+    beacon_server,
+    dangerous_markup,
+    load,
+    page_html,
+    plain_view,
+)
+from tests.helpers.webpage import run_js, shown_preview
 
 pytestmark = pytest.mark.gui
-
-MAIN_WORLD = QWebEngineScript.ScriptWorldId.MainWorld.value
-QUIET_MS = 1000
-"""How long a page gets to fetch something before "nothing reached the beacon" is believed."""
-
-PWNED_JS = (
-    "Array.from(document.documentElement.attributes).map(a => a.name)"
-    ".filter(n => n.startsWith('data-pwned-')).map(n => n.slice(11)).sort()"
-)
-
-
-def pwn(name: str) -> str:
-    """Script that leaves a mark on the page's DOM (visible from every world) when it runs."""
-    return f"document.documentElement.setAttribute('data-pwned-{name}','1');document.title='pwned'"
-
 
 def resource_payloads(b: str) -> dict[str, str]:
     """Raw HTML that loads something from the beacon or runs script, keyed by what it tries."""
@@ -124,83 +114,6 @@ def markdown_tricks(b: str) -> str:
     )
 
 
-def assert_quiet(qtbot: Any, beacon: Beacon, ms: int = QUIET_MS) -> None:
-    """Nothing reaches the beacon for ``ms`` (fails at the first hit)."""
-    for _ in range(ms // 50):
-        assert beacon.hits == []
-        qtbot.wait(50)
-    assert beacon.hits == []
-
-
-class PlainPage(QWebEnginePage):
-    """A page with no protection of its own: JavaScript on, every navigation accepted."""
-
-    def __init__(self, profile: QWebEngineProfile, parent: Any) -> None:
-        super().__init__(profile, parent)
-        self.console: list[str] = []
-
-    def javaScriptConsoleMessage(self, level: Any, message: str, line: int, source: str) -> None:  # noqa: N802
-        self.console.append(message)  # kept for assertions instead of Qt warnings
-
-
-def _delete(view: QWebEngineView) -> None:
-    view.close()
-    view.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-
-
-@pytest.fixture
-def plain_view(qapp: Any) -> Iterator[Callable[..., tuple[QWebEngineView, PlainPage]]]:
-    """``plain_view(interceptor=None)``: a 400 px view in its own off-the-record profile."""
-    made: list[QWebEngineView] = []
-
-    def make(interceptor: QWebEngineUrlRequestInterceptor | None = None) -> tuple[QWebEngineView, PlainPage]:
-        view = QWebEngineView()
-        made.append(view)
-        profile = QWebEngineProfile()  # off the record: nothing shared with other tests
-        page = PlainPage(profile, view)
-        profile.setParent(page)  # the page must go before its profile
-        if interceptor is not None:
-            interceptor.setParent(profile)
-            profile.setUrlRequestInterceptor(interceptor)
-        view.setPage(page)
-        view.resize(400, 800)
-        view.show()
-        assert page.settings().testAttribute(QWebEngineSettings.WebAttribute.JavascriptEnabled)
-        return view, page
-
-    yield make
-    for view in made:
-        _delete(view)
-
-
-def load(qtbot: Any, view: QWebEngineView, html: str) -> None:
-    with qtbot.waitSignal(view.loadFinished, timeout=20000) as blocker:
-        view.setHtml(html)
-    assert blocker.args == [True]
-
-
-def page_html(body: str, head: str = "") -> str:
-    return f"<!DOCTYPE html><html><head><meta charset=\"utf-8\">{head}<title>inert</title></head><body>{body}</body></html>"
-
-
-def assert_javascript_is_on(qtbot: Any, page: QWebEnginePage) -> None:
-    # The main world is the page's own JavaScript: it answers only when JavaScript is enabled.
-    assert run_js(qtbot, page, "6 * 7", world=MAIN_WORLD) == 42
-
-
-@pytest.fixture(scope="module")
-def beacon_server() -> Iterator[Beacon]:
-    with Beacon() as server:
-        yield server
-
-
-@pytest.fixture
-def beacon(beacon_server: Beacon) -> Beacon:
-    beacon_server.reset()
-    return beacon_server
-
-
 def test_control_without_any_layer_the_payloads_reach_the_beacon_and_run(
     qtbot: Any, plain_view: Callable[..., Any], beacon: Beacon
 ) -> None:
@@ -225,33 +138,6 @@ def test_control_without_any_layer_the_payloads_reach_the_beacon_and_run(
     # And a page may leave for the beacon (the interceptor must stop navigations too).
     load(qtbot, view, page_html(f'<meta http-equiv="refresh" content="0; url={beacon.url("refreshed")}">'))
     qtbot.waitUntil(lambda: "GET /refreshed" in beacon.hits, timeout=5000)
-
-
-
-DANGER_JS = """(function (scope) {
-  var banned = ["script", "style", "iframe", "frame", "object", "embed", "form", "input", "button",
-                "meta", "base", "link", "svg", "math", "video", "audio", "source", "noscript",
-                "template", "details"];
-  var bad = [];
-  document.querySelectorAll(scope).forEach(function (el) {
-    var tag = el.tagName.toLowerCase();
-    if (banned.indexOf(tag) >= 0) { bad.push(tag); }
-    Array.prototype.forEach.call(el.attributes, function (a) {
-      var n = a.name.toLowerCase(), v = a.value;
-      if (n.indexOf("on") === 0 || ["style", "srcset", "srcdoc", "action", "formaction", "ping"].indexOf(n) >= 0) {
-        bad.push(tag + "[" + n + "]");
-      }
-      if (n === "href" && !/^(https?:|mailto:)/i.test(v)) { bad.push(tag + "[href=" + v.slice(0, 40) + "]"); }
-      if (n === "src" && !/^data:image\\//i.test(v)) { bad.push(tag + "[src=" + v.slice(0, 40) + "]"); }
-    });
-  });
-  return bad;
-})(%s)"""
-
-
-def dangerous_markup(qtbot: Any, page: QWebEnginePage, scope: str) -> list[str]:
-    """Elements and attributes under ``scope`` that could be active content or fetch something."""
-    return run_js(qtbot, page, DANGER_JS % json.dumps(scope))
 
 
 def test_layer_sanitizer_alone_its_output_is_inert_with_javascript_on(

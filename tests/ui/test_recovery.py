@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QPushButton
 
 from app.core.fsutil import is_tmp_leftover
 from app.ui.instance_lock import lock_file
-from app.ui.main_window import MainWindow
 from app.ui.recovery import (
     DISCARD_LABEL,
     RESTORE_LABEL,
@@ -26,40 +24,28 @@ from app.ui.recovery import (
     write_recovery,
 )
 from tests.helpers.plans import write_plan
-from tests.ui.windows import make_window
+from tests.helpers.window import MakeWindow, click_banner, type_at_end
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-
-def type_at_end(qtbot: Any, window: MainWindow, text: str) -> None:
-    cursor = window.editor.textCursor()
-    cursor.movePosition(cursor.MoveOperation.End)
-    window.editor.setTextCursor(cursor)
-    window.editor.insertPlainText(text)  # as typed (keyClicks has no newline key)
-
-
-def click_banner(window: MainWindow, label: str) -> None:
-    buttons = [b for b in window.banner.findChildren(QPushButton) if b.text() == label and b.isVisible()]
-    assert buttons, f"no '{label}' button in the banner ({window.banner.text!r})"
-    buttons[-1].click()
-
-
-def test_a_crash_keeps_the_text_of_the_last_autosave(qtbot: Any, tmp_path: Path) -> None:
+def test_a_crash_keeps_the_text_of_the_last_autosave(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 2)
     on_disk = plan.read_bytes()
-    first = make_window(qtbot, plan)
+    first = make_window(plan)
     first.recovery.set_intervals(50, 200)
-    type_at_end(qtbot, first, "autosaved words")
+    type_at_end(first, "autosaved words")
     qtbot.waitUntil(lambda: read_recovery(plan) is not None
                     and read_recovery(plan).text.endswith("autosaved words"), timeout=5000)
     autosaved = first.plan_text()
     first.recovery.set_intervals(60000, 60000)
-    type_at_end(qtbot, first, " typed after the last autosave")
+    type_at_end(first, " typed after the last autosave")
     assert first.plan_text() != autosaved
 
     # The first window "crashed": it never closed. A new window on the plan offers the edits back.
-    second = make_window(qtbot, plan)
+    second = make_window(plan)
     assert second.plan_text() == plan.read_text(encoding="utf-8")
     assert "unsaved edits" in second.banner.text
     assert not second.isWindowModified()
@@ -83,11 +69,13 @@ def test_recovery_copy_is_complete_json_written_atomically(tmp_path: Path) -> No
     assert recovery_file(tmp_path / "other.md") != target
 
 
-def test_discarding_at_close_removes_the_recovery_copy(qtbot: Any, tmp_path: Path) -> None:
+def test_discarding_at_close_removes_the_recovery_copy(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 2)
     on_disk = plan.read_bytes()
-    window = make_window(qtbot, plan)
-    type_at_end(qtbot, window, "x")
+    window = make_window(plan)
+    type_at_end(window, "x")
     assert window.recovery.flush() == recovery_file(plan)
     asked: list[str] = []
 
@@ -105,10 +93,12 @@ def test_discarding_at_close_removes_the_recovery_copy(qtbot: Any, tmp_path: Pat
     assert plan.read_bytes() == on_disk
 
 
-def test_save_removes_the_recovery_copy(qtbot: Any, tmp_path: Path) -> None:
+def test_save_removes_the_recovery_copy(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 2)
-    window = make_window(qtbot, plan)
-    type_at_end(qtbot, window, "kept")
+    window = make_window(plan)
+    type_at_end(window, "kept")
     window.recovery.flush()
     assert recovery_file(plan).exists()
     assert window.save()
@@ -116,10 +106,12 @@ def test_save_removes_the_recovery_copy(qtbot: Any, tmp_path: Path) -> None:
     assert plan.read_text(encoding="utf-8").endswith("kept")
 
 
-def test_declining_the_offer_removes_the_copy(qtbot: Any, tmp_path: Path) -> None:
+def test_declining_the_offer_removes_the_copy(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 2)
     write_recovery(plan, "## Old edits\nnever saved\n")
-    window = make_window(qtbot, plan)
+    window = make_window(plan)
     assert "unsaved edits" in window.banner.text
     click_banner(window, DISCARD_LABEL)
     assert not recovery_file(plan).exists()
@@ -127,32 +119,38 @@ def test_declining_the_offer_removes_the_copy(qtbot: Any, tmp_path: Path) -> Non
     assert not window.isWindowModified()
 
 
-def test_an_unanswered_offer_is_not_overwritten_by_new_typing(qtbot: Any, tmp_path: Path) -> None:
+def test_an_unanswered_offer_is_not_overwritten_by_new_typing(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 2)
     write_recovery(plan, "## Old edits\nfrom the crash\n")
-    window = make_window(qtbot, plan)
+    window = make_window(plan)
     window.recovery.set_intervals(20, 50)
     window.banner.clear()  # the writer waved it away without answering
-    type_at_end(qtbot, window, "new")
+    type_at_end(window, "new")
     qtbot.waitUntil(lambda: "unsaved edits" in window.banner.text, timeout=3000)  # asked again
     assert read_recovery(plan).text == "## Old edits\nfrom the crash\n"
     window.close()  # discarding the new edits keeps the unanswered copy for the next start
     assert read_recovery(plan).text == "## Old edits\nfrom the crash\n"
 
 
-def test_a_copy_identical_to_the_file_is_not_offered(qtbot: Any, tmp_path: Path) -> None:
+def test_a_copy_identical_to_the_file_is_not_offered(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 2)
     write_recovery(plan, plan.read_text(encoding="utf-8"))
-    window = make_window(qtbot, plan)
+    window = make_window(plan)
     assert window.banner.text == ""
     assert not recovery_file(plan).exists()
 
 
-def test_a_load_error_never_replaces_a_copy(qtbot: Any, tmp_path: Path) -> None:
+def test_a_load_error_never_replaces_a_copy(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     broken = tmp_path / "broken.md"
     broken.mkdir()  # opening it fails
     write_recovery(broken, "## Precious\nedits\n")
-    window = make_window(qtbot, broken)
+    window = make_window(broken)
     assert "cannot open" in window.banner.text
     assert window.recovery.flush() is None  # an empty, untouched editor is not autosaved
     window.close()
@@ -160,9 +158,11 @@ def test_a_load_error_never_replaces_a_copy(qtbot: Any, tmp_path: Path) -> None:
     assert not recovery_file(None).exists()
 
 
-def test_an_emptied_editor_is_still_autosaved(qtbot: Any, tmp_path: Path) -> None:
+def test_an_emptied_editor_is_still_autosaved(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
     plan = write_plan(tmp_path, 1)
-    window = make_window(qtbot, plan)
+    window = make_window(plan)
     window.editor.selectAll()
     window.editor.textCursor().removeSelectedText()
     assert window.plan_text() == "" and window.editor.document().isModified()
@@ -170,16 +170,18 @@ def test_an_emptied_editor_is_still_autosaved(qtbot: Any, tmp_path: Path) -> Non
     assert read_recovery(plan).text == ""
 
 
-def test_untitled_edits_are_offered_at_the_next_start(qtbot: Any, tmp_path: Path) -> None:
-    first = make_window(qtbot, None)
-    type_at_end(qtbot, first, "## Draft\nnot saved yet")
+def test_untitled_edits_are_offered_at_the_next_start(
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
+) -> None:
+    first = make_window(None)
+    type_at_end(first, "## Draft\nnot saved yet")
     assert first.recovery.flush() == recovery_file(None)
-    second = make_window(qtbot, None)
+    second = make_window(None)
     assert second.recovery.offer() is not None  # the launcher does this for a start without a plan
     click_banner(second, RESTORE_LABEL)
     assert second.plan_text() == "## Draft\nnot saved yet"
     # Save As from the untitled plan moves the work to the new file and drops the untitled copy.
-    assert second._save_to(tmp_path / "draft.md")
+    assert second.save_to(tmp_path / "draft.md")
     assert not recovery_file(None).exists()
 
 
@@ -206,7 +208,7 @@ def _wait_for(predicate: Any, proc: subprocess.Popen[str], timeout: float = 30.0
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_the_real_app_keeps_the_copy_through_kill_9_and_sigterm(
-    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_window: MakeWindow
 ) -> None:
     data, config = tmp_path / "data", tmp_path / "config"
     monkeypatch.setenv("CARDSMITH_DATA_DIR", str(data))
@@ -232,6 +234,6 @@ def test_the_real_app_keeps_the_copy_through_kill_9_and_sigterm(
     assert read_recovery(plan).text == "## Crash edits\nkept\n"
     assert plan.read_bytes() == on_disk
 
-    window = make_window(qtbot, plan)  # the next start still offers the edits back
+    window = make_window(plan)  # the next start still offers the edits back
     click_banner(window, RESTORE_LABEL)
     assert window.plan_text() == "## Crash edits\nkept\n"

@@ -29,12 +29,12 @@ from app.ui.run_controller import INTERNAL_ERROR_REASON, RunController, warm_up
 from app.ui.throttle import Throttle
 from tests.fakes.messages_api import FakeMessagesAPI, Step
 from tests.helpers.plans import component_names, write_plan
+from tests.helpers.window import StandIn
 
 RUN_TIMEOUT_MS = 30000
 
 RunTask = Callable[..., Any]
 """conftest's ``run_task(coro, timeout=10)``."""
-MakeStandIn = Callable[..., FakeMessagesAPI]
 
 
 class SpyProvider:
@@ -116,21 +116,6 @@ def _plain_thread_executor(qloop: asyncio.AbstractEventLoop) -> Iterator[None]:
 
 
 @pytest.fixture
-def stand_in(run_task: RunTask) -> Iterator[MakeStandIn]:
-    started: list[FakeMessagesAPI] = []
-
-    def make(**kwargs: Any) -> FakeMessagesAPI:
-        api = FakeMessagesAPI(**kwargs)
-        run_task(api.start())
-        started.append(api)
-        return api
-
-    yield make
-    for api in started:
-        run_task(api.stop())
-
-
-@pytest.fixture
 def panel(qtbot: QtBot) -> GenerationPanel:
     widget = GenerationPanel()
     qtbot.addWidget(widget)
@@ -151,7 +136,7 @@ def card_files(plan_path: Path) -> list[Path]:
 
 
 def test_six_cards_end_to_end_through_the_panel(
-    qtbot: QtBot, run_task: RunTask, stand_in: MakeStandIn, panel: GenerationPanel, tmp_path: Path
+    qtbot: QtBot, run_task: RunTask, stand_in: StandIn, panel: GenerationPanel, tmp_path: Path
 ) -> None:
     api = stand_in()
     plan_path = write_plan(tmp_path, 6)
@@ -186,7 +171,7 @@ def test_six_cards_end_to_end_through_the_panel(
         assert panel.bar_value(name) == BAR_MAX
         assert panel.label_of(name).startswith("done · ")
     assert panel.overall_bar.value() == panel.overall_bar.maximum() == 6
-    assert panel.overall_label.text().startswith("6/6 done · ")
+    assert panel.overall_text.startswith("6/6 done · ")
     assert panel.generate_button.isEnabled() and not panel.cancel_button.isEnabled()
 
     # Nothing left to send: nothing starts, no key is needed, nothing is written.
@@ -200,7 +185,7 @@ def test_six_cards_end_to_end_through_the_panel(
 
 
 def test_cancel_keeps_finished_cards_and_marks_the_rest_cancelled(
-    qtbot: QtBot, run_task: RunTask, stand_in: MakeStandIn, panel: GenerationPanel, tmp_path: Path
+    qtbot: QtBot, run_task: RunTask, stand_in: StandIn, panel: GenerationPanel, tmp_path: Path
 ) -> None:
     api = stand_in(tokens_per_s=30)  # a card takes ~5 s at this pace...
     fast = Step("good", tokens_per_s=0)  # ...except these two
@@ -229,12 +214,12 @@ def test_cancel_keeps_finished_cards_and_marks_the_rest_cancelled(
     assert len(card_files(plan_path)) == 2
     for name in names[2:]:
         assert panel.label_of(name) == "cancelled"
-    assert panel.overall_label.text().startswith("2/6 done · 4 cancelled · ")
+    assert panel.overall_text.startswith("2/6 done · 4 cancelled · ")
     assert not controller.running and len(rec.finished) == 1
 
 
 def test_a_retry_shows_in_the_row_label(
-    qtbot: QtBot, stand_in: MakeStandIn, panel: GenerationPanel, tmp_path: Path
+    qtbot: QtBot, stand_in: StandIn, panel: GenerationPanel, tmp_path: Path
 ) -> None:
     api = stand_in()
     api.script("Component 02", Step("http_529", retry_after_s=0.05))
@@ -256,7 +241,7 @@ def test_a_retry_shows_in_the_row_label(
 
 
 def test_a_refused_key_stops_the_run_once(
-    qtbot: QtBot, stand_in: MakeStandIn, panel: GenerationPanel, tmp_path: Path
+    qtbot: QtBot, stand_in: StandIn, panel: GenerationPanel, tmp_path: Path
 ) -> None:
     api = stand_in(valid_keys={"the-right-key"})
     plan_path = write_plan(tmp_path, 6)
@@ -278,29 +263,22 @@ def test_a_refused_key_stops_the_run_once(
     assert all(panel.label_of(n).startswith("not run · ") for n in names)
     assert rec.saved == [] and card_files(plan_path) == []
     assert factory.made[0].closed
-    assert "stopped: " in panel.overall_label.text()
+    assert "stopped: " in panel.overall_text
 
 
 def test_eight_fast_streams_are_coalesced(
-    qtbot: QtBot, stand_in: MakeStandIn, tmp_path: Path
+    qtbot: QtBot, stand_in: StandIn, tmp_path: Path
 ) -> None:
     # Four characters per delta at ~1,500 tokens/s per stream: many deltas, all eight in flight.
     api = stand_in(chunk_chars=4, tokens_per_s=1500)
     plan_path = write_plan(tmp_path, 8, concurrency=8)
     controller = RunController(Factory(api))
     rec = Recorder(controller)
-    deltas = 0
-    handle = controller._on_event
-
-    def counting(event: object) -> None:
-        nonlocal deltas
-        deltas += isinstance(event, ev.Delta)
-        handle(event)
-
-    controller._on_event = counting  # type: ignore[method-assign]
 
     start_and_finish(qtbot, controller, plan_path, GenerateOptions(seed=5))
 
+    # The stand-in sent each card's text four characters a delta.
+    deltas = sum(-(-len(text) // 4) for text in rec.last_text().values())
     assert rec.finished[0].done == 8 and api.peak_open_streams == 8
     assert deltas > 8 * 50
     assert len(rec.changed) < deltas / 4, (len(rec.changed), deltas)
@@ -335,7 +313,7 @@ def test_no_key_and_bad_usage_raise_before_anything_starts(
 
 def test_an_unexpected_engine_error_still_finishes_the_run_once(
     qtbot: QtBot,
-    stand_in: MakeStandIn,
+    stand_in: StandIn,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     tmp_path: Path,

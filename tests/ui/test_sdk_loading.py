@@ -54,7 +54,7 @@ CHILD = textwrap.dedent(
             while not finished:
                 await asyncio.sleep(0.02)
             out["done"] = finished[0].done
-            out["states"] = sorted(set(window.states.values()))
+            out["states"] = sorted(set(window.session.states.values()))
         print(json.dumps(out), flush=True)
         window.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import keyring
 import keyring.backends.fail
@@ -14,17 +14,11 @@ import pytest
 from app import apikey
 from app.engine.generate import GenerateOptions
 from app.paths import config_dir, data_dir
-from app.settings import Settings, load_settings, save_settings, settings_path
-from app.ui.settings_dialog import (
-    CHECKING,
-    PLANS_CHOICE,
-    SettingsDialog,
-    generate_options,
-    open_settings_dialog,
-)
-from app.ui.main_window import MainWindow
+from app.settings import Settings, generate_options, load_settings, save_settings, settings_path
+from app.ui.settings_dialog import CHECKING, PLANS_CHOICE, SettingsDialog
 from tests.helpers.cli import copy_example
-from tests.test_apikey import MemoryKeyring
+from tests.helpers.window import MakeWindow, read_dom
+from tests.helpers.keyrings import MemoryKeyring
 
 KEY = "sk-ant-dialog-canary-5c1d9e2f7a"
 
@@ -34,15 +28,6 @@ def _no_session_key() -> Iterator[None]:
     apikey.set_session_key(None)
     yield
     apikey.set_session_key(None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 class GatedKeyring(MemoryKeyring):
@@ -245,24 +230,19 @@ def test_settings_fill_in_the_generate_options() -> None:
 
 
 def test_ok_applies_theme_and_concurrency_to_the_window(
-    qtbot: Any, tmp_path: Path, new_window: Callable[[Path], MainWindow]
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow
 ) -> None:
-    from tests.ui.test_main_window import read_dom
-
-    window = new_window(copy_example(tmp_path))
-    window.show()
-    qtbot.waitUntil(lambda: window.preview.is_loaded, timeout=20000)
-    dialog = open_settings_dialog(window)
+    window = make_window(copy_example(tmp_path))
+    dialog = window.open_settings()
     dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("dark"))
     dialog.concurrency_spin.setValue(9)
     dialog.model_combo.setCurrentText("claude-opus-4-5")
     dialog.accept()
 
-    assert window.settings.theme == "dark" and load_settings().theme == "dark"
+    assert window.session.settings.theme == "dark" and load_settings().theme == "dark"
     assert window.panel.concurrency_spin.value() == 9
     # Another model is another request: the example's cards are now stale.
-    assert set(window.states.values()) == {"stale"}
-    window.preview.flush()
+    assert set(window.session.states.values()) == {"stale"}
     qtbot.waitUntil(
         lambda: "theme-dark" in read_dom(window, qtbot, "document.documentElement.className"),
         timeout=5000,

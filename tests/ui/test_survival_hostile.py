@@ -1,10 +1,10 @@
 """Issue 7's hostile-card catalog through each preview layer alone, all together, and the HTML export
 opened in a browser engine with JavaScript on.
 
-Helpers and the per-layer method come from tests/ui/test_preview_security.py (which runs its own
-payload list the same way); the catalog and the export's parse-only check are in
-tests/survival/test_hostile_cards.py. It lives under tests/ui so that the one QApplication/qasync
-setup of tests/ui/conftest.py applies. Every "0 beacon requests" is preceded by a control that
+The attack bench comes from tests/helpers/preview_attack.py (tests/ui/test_preview_security.py runs
+its own payload list the same way); the catalog is in tests/helpers/hostile.py, the export's
+parse-only check in tests/survival/test_hostile_cards.py. It lives under tests/ui so that the one
+QApplication/qasync setup of tests/ui/conftest.py applies. Every "0 beacon requests" is preceded by a control that
 shows the same payloads, unprotected, do reach the beacon and do run script.
 """
 
@@ -22,8 +22,8 @@ from app.core.render import render_card, shell_html
 from app.ui.preview_markup import PreviewCard
 from app.ui.preview_page import ShellOnlyInterceptor
 from tests.fakes.beacon import Beacon
-from tests.survival.test_hostile_cards import card_body, export_html, hostile_kinds
-from tests.ui.test_preview_security import (  # noqa: F401 - fixtures used by name
+from tests.helpers.hostile import export_html, hostile_kinds, payload_card
+from tests.helpers.preview_attack import (  # noqa: F401 - fixtures used by name
     PWNED_JS,
     assert_javascript_is_on,
     assert_quiet,
@@ -33,9 +33,8 @@ from tests.ui.test_preview_security import (  # noqa: F401 - fixtures used by na
     load,
     page_html,
     plain_view,
-    run_js,
 )
-from tests.ui.windows import shown_preview
+from tests.helpers.webpage import run_js, shown_preview
 
 pytestmark = pytest.mark.gui
 
@@ -45,7 +44,7 @@ NAVIGATING = {"meta-refresh"}
 
 
 def cards(b: str) -> dict[str, str]:
-    return {kind: card_body(kind, payload) for kind, payload in hostile_kinds(b).items()}
+    return {kind: payload_card(kind, payload) for kind, payload in hostile_kinds(b).items()}
 
 
 def unsanitized(body: str) -> str:

@@ -18,9 +18,10 @@ from PySide6.QtCore import QTimer
 
 from app.ui.preview import PreviewCard, PreviewView
 from tests.fakes.cards import good_card
-from tests.fakes.messages_api import FakeMessagesAPI, Step
+from tests.fakes.messages_api import Step
 from tests.helpers.plans import write_plan
-from tests.ui.windows import make_window, run_js
+from tests.helpers.webpage import run_js
+from tests.helpers.window import MakeWindow, StandIn
 
 pytestmark = pytest.mark.gui
 
@@ -104,21 +105,14 @@ def test_a_3_mb_card_replaces_the_old_text_with_the_notice_while_the_loop_keeps_
     assert beat.ticks > 5 and beat.max_gap_s < HANG_GUARD_S, beat.max_gap_s
 
 
-@pytest.fixture
-def api(run_task: Any) -> Iterator[FakeMessagesAPI]:
-    fake = FakeMessagesAPI(mode="good", chunk_chars=64 * 1024)
-    run_task(fake.start())
-    yield fake
-    run_task(fake.stop())
-
-
 def test_a_run_that_streams_a_3_mb_card_shows_the_notice_and_the_window_stays_responsive(
-    qtbot: Any, tmp_path: Path, api: FakeMessagesAPI
+    qtbot: Any, tmp_path: Path, make_window: MakeWindow, stand_in: StandIn
 ) -> None:
+    api = stand_in(mode="good", chunk_chars=64 * 1024)
     plan = write_plan(tmp_path, 2)
     huge = huge_card("Component 01")
     api.script("Component 01", *[Step("good", text=huge)] * 4)  # the repair gets megabytes too
-    window = make_window(qtbot, plan, api)
+    window = make_window(plan, api)
     with Heartbeat() as beat:
         window.generate_all()
         qtbot.waitUntil(lambda: window.controller.running, timeout=5000)

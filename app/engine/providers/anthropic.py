@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import ssl
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -26,24 +24,27 @@ from app.engine.provider import (
 from app.engine.providers.anthropic_events import (
     THINKING_BLOCKS,
     StreamUsage,
+    ToolCall,
     block_start_chunk,
     delta_chunk,
     stop_reason_of,
 )
-from app.engine.providers.anthropic_params import count_params, message_params
+from app.engine.providers.anthropic_params import count_params, request_params
 from app.engine.providers.http_faults import (
     CONNECT_FAILURES,
     TIMEOUTS,
     TRANSPORT_FAILURES,
     class_names,
     connect_failed,
+    connect_reason,
     error_field,
-    exception_chain,
     is_spend_limit,
     most_specific_text,
     request_origin,
     retry_after_seconds,
+    status_fault,
 )
+from app.engine.providers.secret import Secret as _Secret
 from app.engine.providers.sse import json_or_text, server_sent_events
 
 if TYPE_CHECKING:
@@ -64,23 +65,6 @@ SDK_FIRST_REQUEST_MODULES = (
 """What the SDK's HTTP stack imports only when it sends its first request: on the event loop, in
 the middle of the first streams. Best effort (another SDK version may not have them); an import
 is all it is, nothing of theirs is touched."""
-
-
-class _Secret:
-    """Holds the API key so that neither repr() nor str() of its holder can show it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str | None) -> None:
-        self._value = value
-
-    def get(self) -> str | None:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "'***'" if self._value else "None"
-
-    __str__ = __repr__
 
 
 class AnthropicProvider:
@@ -132,9 +116,10 @@ class AnthropicProvider:
         seen_stop = False
         thinking_open = False
         request_id: str | None = None
+        tool_call = ToolCall(request.answer_format)
         try:
             async with client.messages.with_streaming_response.create(
-                **message_params(request), stream=True
+                **request_params(request), stream=True
             ) as response:
                 request_id = response.headers.get("request-id")
                 limits = limits_from_headers(response.headers)
@@ -150,12 +135,14 @@ class AnthropicProvider:
                     event = json.loads(data)
                     kind = event.get("type")
                     if kind == "content_block_delta":
-                        chunk = delta_chunk(event.get("delta") or {})
+                        delta = event.get("delta") or {}
+                        chunk = tool_call.delta(event.get("index"), delta) or delta_chunk(delta)
                         if chunk is not None:
                             yield chunk
                     elif kind == "content_block_start":
                         block = event.get("content_block") or {}
                         thinking_open = block.get("type") in THINKING_BLOCKS
+                        tool_call.block_started(event.get("index"), block)
                         chunk = block_start_chunk(block)
                         if chunk is not None:
                             yield chunk
@@ -179,7 +166,7 @@ class AnthropicProvider:
                 "stream ended without message_stop (the answer may be cut)",
                 request_id=request_id,
             )
-        yield usage.end(stop_reason_of(stop_reason))
+        yield usage.end(stop_reason_of(stop_reason), tool_call.input)
 
     def rate_limits_seen(self) -> dict[str, RateLimits]:
         """The account's limits from the last response per model (``anthropic-ratelimit-*``)."""
@@ -316,18 +303,10 @@ class AnthropicProvider:
         if status == 429:
             if is_spend_limit(body, detail, retry_after):
                 return self._error(FaultKind.SPEND_LIMIT, text("spend limit reached"), **kw)
-            return self._error(FaultKind.RATE_LIMITED, text("rate limited"), **kw)
-        if status == 408:
-            return self._error(FaultKind.TIMEOUT, text("request timed out"), **kw)
-        if status == 409:
-            return self._error(FaultKind.CONFLICT, text("conflict"), **kw)
         if status == 529 or etype == "overloaded_error":
             return self._error(FaultKind.OVERLOADED, text("API overloaded"), **kw)
-        if status >= 500:
-            return self._error(FaultKind.SERVER_ERROR, text("server error"), **kw)
-        if status in (400, 413, 422):
-            return self._error(FaultKind.BAD_REQUEST, text("request rejected"), **kw)
-        return self._error(FaultKind.OTHER, text("unexpected answer"), **kw)
+        kind, what = status_fault(status)
+        return self._error(kind, text(what), **kw)
 
     def _mid_stream_error(
         self, body: Any, request_id: str | None, *, retry_after_s: float | None = None
@@ -347,13 +326,4 @@ class AnthropicProvider:
         )
 
     def _connect_reason(self, exc: BaseException) -> str:
-        for e in exception_chain(exc):
-            if type(e).__name__ == "ConnectTimeout":
-                return f"no connection within {self._connect_timeout_s:g} s"
-            if isinstance(e, ConnectionRefusedError):
-                return "connection refused"
-            if isinstance(e, socket.gaierror):
-                return "host name not found"
-            if isinstance(e, ssl.SSLError):
-                return f"TLS handshake failed ({e.reason or e})"
-        return most_specific_text(exc)
+        return connect_reason(exc, self._connect_timeout_s)

@@ -1,10 +1,13 @@
-"""The Messages API's stream events in the engine's terms: content blocks by type, stop reasons."""
+"""The Messages API's stream events in the engine's terms: content blocks by type, stop reasons,
+usage with the cache's reads and writes, and the call to a request's answer tool."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.answer_format import AnswerFormat, AnswerVia
 from app.engine.provider import StopReason, StreamChunk, StreamEnd, TextDelta, ThinkingDelta
 
 STOP_REASONS: dict[str, StopReason] = {
@@ -72,7 +75,7 @@ class StreamUsage:
             if isinstance(value, int):
                 setattr(self, field, value)
 
-    def end(self, stop_reason: StopReason) -> StreamEnd:
+    def end(self, stop_reason: StopReason, tool_input: str | None = None) -> StreamEnd:
         return StreamEnd(
             stop_reason=stop_reason,
             input_tokens=self.input_tokens,
@@ -80,4 +83,38 @@ class StreamUsage:
             model=self.model,
             cache_read_tokens=self.cache_read_tokens,
             cache_write_tokens=self.cache_write_tokens,
+            tool_input=tool_input,
         )
+
+
+class ToolCall:
+    """The input of the model's call to the answer tool, collected from its block's deltas."""
+
+    def __init__(self, shape: AnswerFormat | None) -> None:
+        self._name = shape.tool_name if shape is not None and shape.via is AnswerVia.TOOL else None
+        self._index: int | None = None
+        self._start_input: Any = None
+        self._parts: list[str] = []
+
+    def block_started(self, index: int | None, block: dict[str, Any]) -> None:
+        if self._name and self._index is None and block.get("type") == "tool_use" \
+                and block.get("name") == self._name:
+            self._index = index
+            self._start_input = block.get("input")
+
+    def delta(self, index: int | None, delta: dict[str, Any]) -> StreamChunk | None:
+        """A piece of the call's JSON, passed on as text so that progress counts it."""
+        if self._index is None or index != self._index or delta.get("type") != "input_json_delta":
+            return None
+        piece = delta.get("partial_json") or ""
+        self._parts.append(piece)
+        return TextDelta(piece) if piece else None
+
+    @property
+    def input(self) -> str | None:
+        """The call's input as JSON text; None when the model did not call the tool."""
+        if self._index is None:
+            return None
+        if self._parts:
+            return "".join(self._parts)
+        return json.dumps(self._start_input if self._start_input is not None else {})

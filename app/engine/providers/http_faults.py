@@ -11,6 +11,8 @@ import ssl
 from collections.abc import Iterator
 from typing import Any
 
+from app.engine.provider import FaultKind
+
 # httpx / httpx2 / httpcore class names, matched by name so that either HTTP stack the SDK
 # version in use brings is recognised without importing it.
 CONNECT_FAILURES = frozenset({"ConnectError", "ConnectTimeout"})
@@ -40,6 +42,22 @@ def retry_after_seconds(headers: Any) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=_dt.UTC)
     return max(0.0, (when - _dt.datetime.now(_dt.UTC)).total_seconds())
+
+
+def status_fault(status: int) -> tuple[FaultKind, str]:
+    """The fault an HTTP status means, and how to say it, where an API gives it no meaning of
+    its own (each provider reads its own statuses, 401, 404, 529, ..., before asking here)."""
+    if status == 429:
+        return FaultKind.RATE_LIMITED, "rate limited"
+    if status == 408:
+        return FaultKind.TIMEOUT, "request timed out"
+    if status == 409:
+        return FaultKind.CONFLICT, "conflict"
+    if status >= 500:
+        return FaultKind.SERVER_ERROR, "server error"
+    if status in (400, 413, 422):
+        return FaultKind.BAD_REQUEST, "request rejected"
+    return FaultKind.OTHER, "unexpected answer"
 
 
 def error_field(body: object, name: str) -> str:
@@ -83,6 +101,20 @@ def connect_failed(exc: BaseException) -> bool:
         or isinstance(e, (ConnectionRefusedError, socket.gaierror, ssl.SSLError))
         for e in exception_chain(exc)
     )
+
+
+def connect_reason(exc: BaseException, connect_timeout_s: float) -> str:
+    """Why a connection could not be made, in a few words."""
+    for e in exception_chain(exc):
+        if type(e).__name__ == "ConnectTimeout":
+            return f"no connection within {connect_timeout_s:g} s"
+        if isinstance(e, ConnectionRefusedError) or "connection refused" in str(e).lower():
+            return "connection refused"
+        if isinstance(e, socket.gaierror):
+            return "host name not found"
+        if isinstance(e, ssl.SSLError):
+            return f"TLS handshake failed ({e.reason or e})"
+    return most_specific_text(exc)
 
 
 def most_specific_text(exc: BaseException) -> str:
