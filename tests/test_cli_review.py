@@ -155,6 +155,25 @@ def test_fix_replaces_a_revise_card_leaves_a_locked_one_and_reviews_the_fix_agai
     ]
 
 
+def test_fixes_keep_the_cards_thinking_and_read_the_shared_context_one_of_them_wrote(
+    stand_in: StandIn, tmp_path: Path
+) -> None:
+    # message_start comes 0.2 s after each request: fixes sent together would each write the cache.
+    api = stand_in(api_key=KEY, ttfb_s=0.2)
+    long_context = "The service keeps every secret out of its logs and compares them in constant time. " * 40
+    plan = write_plan(tmp_path / "docs", 3, concurrency=3, context=long_context)
+    assert run_cli("generate", plan).code == 0
+    api.reviews.revise(*component_names(3))
+    assert run_cli("review", plan).code == 1
+    api.records.clear()
+    api.cache.clear()  # as after the cache's five minutes: the first fix writes it again
+    assert run_cli("review", plan, "--fix").code == 0
+    fixes = sorted((r for r in api.records if not r.structured), key=lambda r: r.t)
+    assert [(r.step, r.status, r.thinking, r.effort) for r in fixes] == [("fixed", 200, "adaptive", "low")] * 3
+    assert [bool(r.cache_write) for r in fixes] == [True, False, False]
+    assert all(r.cache_read == fixes[0].cache_write for r in fixes[1:])
+
+
 def test_generate_review_overlaps_reviews_with_generation(stand_in: StandIn, tmp_path: Path) -> None:
     plan = write_plan(tmp_path / "docs", 8, concurrency=2)
     api = stand_in(api_key=KEY, mode="good", ttft_s=0.05, tokens_per_s=400)

@@ -9,7 +9,7 @@ fix is reported with ``CardSaved``, so that a ``ReviewPipeline`` reviews it once
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.core.card import CardMeta, body_sha256, normalize_body
@@ -87,6 +87,8 @@ class Fixer:
             ))
             for component, card in fixes.to_fix
         ]
+        # A marked prefix is written by the first fix; the others wait for its response to read it.
+        options = replace(options, first_alone=any(job.request.cache_system for job in jobs))
         self._runner = Runner(provider, jobs, options, self._forward, cost_fn=usage_cost_usd)
 
     async def run(self) -> RunTotals:
