@@ -97,16 +97,13 @@ def assert_javascript_is_on(qtbot: Any, page: QWebEnginePage) -> None:
     assert run_js(qtbot, page, "6 * 7", world=MAIN_WORLD) == 42
 
 
-@pytest.fixture(scope="module")
-def beacon_server() -> Iterator[Beacon]:
+@pytest.fixture
+def beacon() -> Iterator[Beacon]:
+    """A beacon of the test's own, on a port of its own: a request a previous test's page sends
+    late (a refresh, a frame still loading) reaches that test's beacon, closed by then, never
+    this one's."""
     with Beacon() as server:
         yield server
-
-
-@pytest.fixture
-def beacon(beacon_server: Beacon) -> Beacon:
-    beacon_server.reset()
-    return beacon_server
 
 
 DANGER_JS = """(function (scope) {

@@ -28,7 +28,6 @@ from tests.helpers.preview_attack import (  # noqa: F401 - fixtures used by name
     assert_javascript_is_on,
     assert_quiet,
     beacon,
-    beacon_server,
     dangerous_markup,
     load,
     page_html,
