@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, 
 
 from app.core.new_plan import new_plan_text
 from app.core.states import CardState
+from app.engine.provider import Provider
+from app.engine.provider_config import ProviderConfig
 from app.errors import CardsmithError
 from app.settings import Settings, load_settings
 from app.ui.actions import window_action
@@ -54,7 +56,7 @@ class MainWindow(QMainWindow):
         self,
         plan_path: Path | None = None,
         *,
-        provider_factory: Callable[[], object] | None = None,
+        provider_factory: Callable[[ProviderConfig], Provider] | None = None,
     ) -> None:
         super().__init__()
         self._line_starts: list[int] = []
@@ -222,10 +224,10 @@ class MainWindow(QMainWindow):
             self.preview.update_card(self.session.preview_card(key, body=text))
 
     def _apply_settings(self, settings: Settings) -> None:
-        """Theme, column and concurrency take effect now; the rest is read by the next run."""
+        """Theme and column take effect now (the run panel follows the concurrency); the rest is
+        read by the next run."""
         self.preview.set_theme(settings.theme)
         self.preview.setFixedWidth(settings.column_px)
-        self.panel.concurrency_spin.setValue(settings.concurrency or self.session.plan.settings.concurrency)
 
     # -- selection ----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMenuBar
 
 from app.core.states import CardState, should_send
 from app.engine.generate import GenerateOptions
+from app.engine.provider_config import DEFAULT_KIND, ProviderKind
 from app.errors import CardsmithError, KeyMissingError
 from app.ui.actions import window_action
 from app.ui.banner import Banner
@@ -79,6 +80,12 @@ class RunActions(QObject):
         controller.overall_changed.connect(panel.update_overall)
         controller.run_finished.connect(self._on_finished)
         controller.run_stopped.connect(lambda reason: banner.show_message(f"Run stopped: {reason}"))
+        # The spin box shows the concurrency a run would use, and follows it when that moves (a
+        # plan that names a local server: one at a time); the writer's own value stays till then.
+        self._default_concurrency: int | None = None
+        session.plan_changed.connect(self._follow_concurrency)
+        session.settings_changed.connect(self._follow_concurrency)
+        self._follow_concurrency()
 
     def add_menu(self, menus: QMenuBar) -> None:
         menu = menus.addMenu("&Run")
@@ -88,7 +95,19 @@ class RunActions(QObject):
             menu.addAction(action)
 
     def warm_up(self) -> None:
-        warm_up(self._session.plan.settings.language)
+        warm_up(self._session.plan.settings.language, self._provider_kind())
+
+    def _provider_kind(self) -> ProviderKind:
+        try:
+            return self._session.provider_config().kind
+        except CardsmithError:  # the run will say why
+            return DEFAULT_KIND
+
+    def _follow_concurrency(self, *_args: object) -> None:
+        default = self._session.default_concurrency()
+        if default != self._default_concurrency:
+            self._default_concurrency = default
+            self._panel.concurrency_spin.setValue(default)
 
     # -- the commands -----------------------------------------------------------------------------
 
@@ -146,12 +165,12 @@ class RunActions(QObject):
         if self._read_only(path):  # a run would write the bundled cards
             return
         try:
-            planned = self._controller.start(path, plan, self._session.generate_options(options))
+            config = self._session.provider_config()
+            planned = self._controller.start(path, plan, self._session.generate_options(options), config)
         except KeyMissingError as exc:
-            self._banner.show_message(
-                f"Cannot generate: {exc.message}. Set ANTHROPIC_API_KEY before starting"
-                " Cardsmith, or store a key in the system keyring."
-            )
+            where = (" Set ANTHROPIC_API_KEY before starting Cardsmith, or store a key in the system"
+                     " keyring." if config.kind is ProviderKind.ANTHROPIC else "")
+            self._banner.show_message(f"Cannot generate: {exc.message}.{where}")
             return
         except CardsmithError as exc:
             self._banner.show_message(exc.message)

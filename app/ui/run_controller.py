@@ -24,9 +24,14 @@ from app.core.syntax import prime_syntax
 from app.engine import events as ev
 from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
 from app.engine.progress import CardProgress, RunProgress
-from app.core.states import CardState
-from app.engine.provider import Provider
-from app.engine.provider_config import DEFAULT_KIND, ProviderKind, preload
+from app.engine.provider import Provider, is_local
+from app.engine.provider_config import (
+    DEFAULT_KIND,
+    ProviderConfig,
+    ProviderKind,
+    preload,
+    resolve_provider_config,
+)
 from app.ui.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -105,7 +110,7 @@ class RunController(QObject):
     warm_up = staticmethod(warm_up)
 
     def __init__(
-        self, provider_factory: Callable[[], Provider], parent: QObject | None = None
+        self, provider_factory: Callable[[ProviderConfig], Provider], parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self._provider_factory = provider_factory
@@ -131,8 +136,11 @@ class RunController(QObject):
     def running(self) -> bool:
         return self._active
 
-    def start(self, plan_path: Path, plan: Plan, options: GenerateOptions) -> list[PlannedCard]:
-        """Decide what to send and start the run as a task on the current (qasync) loop.
+    def start(
+        self, plan_path: Path, plan: Plan, options: GenerateOptions, config: ProviderConfig | None = None
+    ) -> list[PlannedCard]:
+        """Decide what to send and start the run as a task on the current (qasync) loop, on the
+        provider ``config`` describes (None: the plan's front matter, then the environment).
 
         Returns every planned card. Raises ``UsageError`` (e.g. an unknown ``only`` name) and
         whatever the provider factory raises (``KeyMissingError``) before anything is sent.
@@ -147,10 +155,12 @@ class RunController(QObject):
         names = [p.component.name for p in planned if p.send]
         if not names:
             return planned
-        provider = self._provider_factory()
-        warm_up(plan.settings.language)
+        config = config or resolve_provider_config(plan=plan.settings)
+        provider = self._provider_factory(config)
+        warm_up(plan.settings.language, config.kind)
         generation.provider = provider
         self._reset(generation)
+        self.progress.local = is_local(provider)  # the bar reads "local, no cost"
         self.run_started.emit(names)
         self._task = loop.create_task(self._run(generation, provider), name="cardsmith run")
         self._heartbeat.start()

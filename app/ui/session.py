@@ -29,9 +29,13 @@ from app.core.states import CardState
 from app.core.store import CardStore, StoredCard, StoreSnapshot
 from app.engine.generate import GenerateOptions, PlannedCard, plan_generation
 from app.engine.progress import CardProgress
+from app.engine.provider_config import ProviderConfig
+from app.engine.roles import Role
+from app.errors import CardsmithError
 from app.settings import Settings, generate_options
 from app.ui.document import PlanDocument
 from app.ui.preview_markup import PreviewCard
+from app.ui.providers import provider_config, run_options
 from app.ui.run_controller import RunController
 
 REPARSE_DELAY_MS = 250
@@ -182,9 +186,26 @@ class Session(QObject):
         findings = stored.meta.findings if stored is not None and body == stored.body else ()
         return PreviewCard(key, component.name if component else key, body, self.state(key), findings)
 
+    def provider_config(self, role: Role = Role.EXECUTE) -> ProviderConfig:
+        """The API ``role``'s requests go to: the plan's front matter, then the Settings, then the
+        environment (raises UsageError for a bad ``CARDSMITH_PROVIDER``)."""
+        return provider_config(self._plan.settings, self._settings, role)
+
     def generate_options(self, options: GenerateOptions | None = None) -> GenerateOptions:
-        """A run's options with the settings filled in where the caller left the plan's value."""
-        return generate_options(self._settings, options or GenerateOptions())
+        """A run's options with the settings and the provider's defaults filled in where the caller
+        left the plan's value (the resolved model, a local server's concurrency and stall timeout)."""
+        options = options or GenerateOptions()
+        try:
+            config = self.provider_config()
+        except CardsmithError:  # a run says why it cannot start; the states read the plan alone
+            return generate_options(self._settings, options)
+        return run_options(self._settings, config, options)
+
+    def default_concurrency(self) -> int:
+        """Parallel requests of a run the writer does not tune: the Settings', else the plan's
+        front matter, else the provider's (a local server: one), else the plan's default."""
+        concurrency = self.generate_options().concurrency
+        return concurrency if concurrency is not None else self._plan.settings.concurrency
 
     # -- changing it ------------------------------------------------------------------------------
 
