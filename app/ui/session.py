@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QTextCursor, QTextDocument
 
 from app.core.plan import Component, Plan
+from app.core.review import ReviewStatus, review_status
 from app.core.states import CardState
 from app.core.store import CardStore, StoredCard, StoreSnapshot
 from app.engine.generate import GenerateOptions, PlannedCard, plan_generation
@@ -184,7 +185,13 @@ class Session(QObject):
         if body is None:
             body = stored.body if stored else ""
         findings = stored.meta.findings if stored is not None and body == stored.body else ()
-        return PreviewCard(key, component.name if component else key, body, self.state(key), findings)
+        review = stored.meta.review if stored is not None else None
+        return PreviewCard(key, component.name if component else key, body, self.state(key), findings, review)
+
+    def review_status(self, key: str) -> ReviewStatus:
+        """The stored card's review as it holds for the card's body now (none without one)."""
+        stored = self.stored_card(key)
+        return review_status(stored.meta.review, stored.body) if stored is not None else ReviewStatus.NONE
 
     def provider_config(self, role: Role = Role.EXECUTE) -> ProviderConfig:
         """The API ``role``'s requests go to: the plan's front matter, then the Settings, then the
@@ -216,6 +223,17 @@ class Session(QObject):
     def start_new(self, path: Path, text: str) -> None:
         """A new plan that Save writes to ``path`` (not on disk yet): ``text`` is its unsaved text."""
         self._load_document(PlanDocument(Path(path), text), modified=True)
+
+    def start_untitled(self, text: str = "") -> None:
+        """A new plan with no file yet (Save asks where): ``text`` is its unsaved text."""
+        self._load_document(PlanDocument(None, text), modified=True)
+
+    def stream_text(self, text: str) -> None:
+        """Replace the whole text with ``text`` as it arrives (a draft growing): unsaved, parsed at
+        once, without an undo step per update."""
+        self.buffer.setPlainText(text)
+        self.buffer.setModified(True)
+        self.refresh()
 
     def _load_document(self, document: PlanDocument, *, modified: bool) -> None:
         self._document = document
