@@ -67,6 +67,8 @@ class Settings:
     """None: the plan's ``review_model``, else the review role's default."""
     draft_model: str | None = None
     """None: the drafting role's default (a new plan has no front matter yet)."""
+    review_after_run: bool = False
+    """Each card a run writes is reviewed at once, while the others are still being written."""
     concurrency: int | None = None
     """None: the plan's concurrency."""
     max_tokens: int | None = None
@@ -128,6 +130,7 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
         model=_model(data.get("model")),
         review_model=_model(data.get("review_model")),
         draft_model=_model(data.get("draft_model")),
+        review_after_run=data.get("review_after_run") is True,
         concurrency=_int_in(data.get("concurrency"), CONCURRENCY_RANGE, None),
         max_tokens=_int_in(data.get("max_tokens"), MAX_TOKENS_RANGE, None),
         stall_timeout_s=_float_in(data.get("stall_timeout_s"), STALL_TIMEOUT_RANGE, None),

@@ -37,6 +37,7 @@ from app.ui.preview import PreviewView
 from app.ui.providers import default_provider_factory
 from app.ui.questions import Answer, ask_unsaved, ask_yes_no
 from app.ui.recovery import Autosaver
+from app.ui.review_runs import ReviewActions
 from app.ui.run_actions import RunActions
 from app.ui.run_controller import RunController
 from app.ui.session import Session
@@ -87,7 +88,10 @@ class MainWindow(QMainWindow):
             self.session, self.controller, self.panel, flush_edits=self.cards.flush,
             go_to_line=self.editor.go_to_line, read_only=self.plan_files.read_only,
             confirm=lambda title, text: self.confirm(title, text), banner=self.banner,
-            status=self.show_status, parent=self)
+            status=self.show_status, provider_factory=provider_factory, parent=self)
+        self.reviews = ReviewActions(  # Review all, Fix with notes
+            self.session, self.controller, self.runs, provider_factory=provider_factory,
+            selected=self.selected_names, banner=self.banner, status=self.show_status, parent=self)
         self.views = SessionViews(self.session, self.controller, editor=self.editor, issue_list=self.issue_list,
                                   outline=self.outline, panel=self.panel, preview=self.preview, cards=self.cards,
                                   parent=self)
@@ -150,7 +154,7 @@ class MainWindow(QMainWindow):
         self.act_undo = self._action("&Undo", self.editor.undo, std.Undo)
         self.act_redo = self._action("&Redo", self.editor.redo, "Ctrl+Shift+Z", "Ctrl+Y")
         self.act_settings = self._action("Se&ttings…", self.open_settings, std.Preferences)
-        self.addActions([*self.runs.actions, *self.cards.actions, self.drafts.act_new])
+        self.addActions([*self.runs.actions, *self.cards.actions, *self.reviews.actions, self.drafts.act_new])
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
         file_menu.addAction(self.plan_files.act_new_from_example)
@@ -164,8 +168,10 @@ class MainWindow(QMainWindow):
         edit_menu = menus.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, self.act_settings):
             edit_menu.addAction(a)
-        self.runs.add_menu(menus)
-        self.cards.add_menu(menus)
+        self.runs.add_menu(menus).addAction(self.reviews.act_review)
+        card_menu = self.cards.add_menu(menus)
+        card_menu.addSeparator()
+        card_menu.addAction(self.reviews.act_fix)
 
     def _connect(self) -> None:
         s = self.session
@@ -195,6 +201,11 @@ class MainWindow(QMainWindow):
         self.editor.go_to_line(component.line)
         self.preview.scroll_to(key)
         self.cards.show(key)
+
+    def selected_names(self) -> list[str]:
+        """The cards the writer chose: the panel's selected rows, else the card the Card tab shows."""
+        component = self.session.component(self.cards.editor.key or "")
+        return self.panel.selected_names() or ([component.name] if component is not None else [])
 
     def reveal_card(self, key: str) -> None:
         """Select a component everywhere (plan, outline, panel, preview) and show the Card tab."""

@@ -13,7 +13,7 @@ import logging
 
 import shiboken6
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
 from app.core.models import model_table
 from app.core.plan_settings import base_url_problem
@@ -55,7 +55,7 @@ def model_id(text: str) -> str | None:
 
 
 class ProviderBox(QGroupBox):
-    """Provider, base URL, and the execution, review and drafting models.
+    """Provider, base URL, the execution, review and drafting models, and the review after a run.
 
     ``models_listed`` is emitted each time the lists were filled (``listed``: the ids offered;
     ``list_problem``: why the server gave none, "" otherwise)."""
@@ -78,12 +78,15 @@ class ProviderBox(QGroupBox):
         self.model_combo = self._model_combo(settings.model, "Writes the cards")
         self.review_combo = self._model_combo(settings.review_model, "Reviews finished cards")
         self.draft_combo = self._model_combo(settings.draft_model, "Drafts a plan from a brief")
+        self.review_check = QCheckBox("Review each card as soon as a run writes it", self)
+        self.review_check.setChecked(settings.review_after_run)
         self.list_label = QLabel(self)
         self.list_label.setWordWrap(True)
 
         form = QFormLayout(self)
         rows = (("Provider", self.provider_combo), ("Base URL", self.base_url_edit), ("Model", self.model_combo),
-                ("Review model", self.review_combo), ("Drafting model", self.draft_combo), ("", self.list_label))
+                ("Review model", self.review_combo), ("", self.review_check), ("Drafting model", self.draft_combo),
+                ("", self.list_label))
         for label, widget in rows:
             form.addRow(label, widget)
         self.provider_combo.currentIndexChanged.connect(lambda _i: self.refresh_models(keep=False))
@@ -116,9 +119,10 @@ class ProviderBox(QGroupBox):
         problem = base_url_problem(url) if url else None
         return f"the base URL {problem}" if problem else None
 
-    def values(self) -> dict[str, str | None]:
+    def values(self) -> dict[str, object]:
         """The Settings fields this part edits."""
         return {
+            "review_after_run": self.review_check.isChecked(),
             "provider": self.kind(),
             "base_url": self.base_url(),
             "model": model_id(self.model_combo.currentText()),

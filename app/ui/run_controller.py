@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -22,9 +22,12 @@ from app.core.render import prime_highlighting
 from app.core.states import CardState
 from app.core.syntax import prime_syntax
 from app.engine import events as ev
+from app.engine.batch_state import held_in_batch, load_state
 from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
 from app.engine.progress import CardProgress, RunProgress
 from app.engine.provider import Provider, is_local
+from app.engine.review_events import FixSkipped, ReviewEvent, ReviewFailed, ReviewSaved, Sink
+from app.engine.review_pipeline import ReviewPipeline
 from app.engine.provider_config import (
     DEFAULT_KIND,
     ProviderConfig,
@@ -44,9 +47,9 @@ HEARTBEAT_MS = 500
 even when no card reports anything (e.g. all waiting before a retry)."""
 INTERNAL_ERROR_REASON = "internal error (see the log)"
 
-# Rare events worth showing at once: a card's end, and a retry (its wait may be shorter than
+# Rare events worth showing at once: a card's (or its review's) end, and a retry (its wait may be shorter than
 # one throttle interval, and the writer should see that it happened).
-_PROMPT_EVENTS: tuple[type, ...] = (*ev.TERMINAL_EVENTS, ev.Retrying)
+_PROMPT_EVENTS: tuple[type, ...] = (*ev.TERMINAL_EVENTS, ev.Retrying, ReviewSaved, ReviewFailed)
 
 _warmed: set[str] = set()
 """What a warm-up has done or is doing: "provider:<kind>", "language:<name>"."""
@@ -97,6 +100,7 @@ class RunController(QObject):
         run_started(list): names of the components that will be sent.
         run_finished(RunTotals): exactly once per started run, after every other signal of it.
         run_stopped(str): the whole run stopped (key refused, model unknown, API unreachable).
+        fix_skipped(str, str): component name, why "Fix with notes" left its card as it was.
     """
 
     card_changed = Signal(object)
@@ -106,6 +110,7 @@ class RunController(QObject):
     run_started = Signal(list)
     run_finished = Signal(object)
     run_stopped = Signal(str)
+    fix_skipped = Signal(str, str)
 
     warm_up = staticmethod(warm_up)
 
@@ -115,7 +120,7 @@ class RunController(QObject):
         super().__init__(parent)
         self._provider_factory = provider_factory
         self.progress = RunProgress()
-        self._generation: Generation | None = None
+        self._cancel: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._active = False
         self._cancelled = False
@@ -137,10 +142,13 @@ class RunController(QObject):
         return self._active
 
     def start(
-        self, plan_path: Path, plan: Plan, options: GenerateOptions, config: ProviderConfig | None = None
+        self, plan_path: Path, plan: Plan, options: GenerateOptions, config: ProviderConfig | None = None,
+        *, reviews: Callable[[Sink], ReviewPipeline] | None = None,
     ) -> list[PlannedCard]:
         """Decide what to send and start the run as a task on the current (qasync) loop, on the
         provider ``config`` describes (None: the plan's front matter, then the environment).
+        ``reviews(sink)``: a pipeline that reviews each card as soon as it is written (its
+        reviewer's provider made only when something is sent).
 
         Returns every planned card. Raises ``UsageError`` (e.g. an unknown ``only`` name) and
         whatever the provider factory raises (``KeyMissingError``) before anything is sent.
@@ -149,9 +157,14 @@ class RunController(QObject):
         """
         if self._active:
             raise RuntimeError("a run is already in progress")
-        loop = asyncio.get_event_loop()  # the qasync loop, running under app.exec()
-        generation = Generation(plan_path, plan, None, options, self._on_event)
-        planned = generation.prepare()
+        pipeline: ReviewPipeline | None = None
+
+        def forward(event: object) -> Awaitable[None] | None:
+            return pipeline.on_writer_event(event) if pipeline is not None else self.on_event(event)
+
+        generation = Generation(plan_path, plan, None, options, forward)
+        # The cards of a pending batch are paid for and on their way: not sent again.
+        planned = generation.planned = held_in_batch(generation.prepare(), load_state(plan_path))
         names = [p.component.name for p in planned if p.send]
         if not names:
             return planned
@@ -159,18 +172,40 @@ class RunController(QObject):
         provider = self._provider_factory(config)
         warm_up(plan.settings.language, config.kind)
         generation.provider = provider
-        self._reset(generation)
-        self.progress.local = is_local(provider)  # the bar reads "local, no cost"
-        self.run_started.emit(names)
-        self._task = loop.create_task(self._run(generation, provider), name="cardsmith run")
-        self._heartbeat.start()
+        providers = [provider]
+        if reviews is not None:
+            try:
+                pipeline = reviews(self.on_event)
+            except BaseException:
+                asyncio.get_event_loop().create_task(provider.aclose())
+                raise
+            providers.append(pipeline.reviewer.provider)
+        runner = pipeline or generation
+        work = (lambda: pipeline.run(generation)) if pipeline is not None else generation.run
+        self.launch(names, work, runner.cancel, providers, local=is_local(provider))
         return planned
+
+    def launch(
+        self, names: list[str], work: Callable[[], Awaitable[object]], cancel: Callable[[], None],
+        providers: Sequence[Provider], *, local: bool = False,
+    ) -> None:
+        """Start any run that reports through ``on_event`` (a review, a fix, a batch) as a task on
+        the current (qasync) loop: ``work()`` is the run, ``cancel()`` stops it, ``providers`` are
+        closed when it ends, ``names`` are the cards it works on, ``local``: it costs nothing."""
+        if self._active:
+            raise RuntimeError("a run is already in progress")
+        self._reset(cancel)
+        self.progress.local = local  # the bar reads "local, no cost"
+        self.run_started.emit(list(names))
+        loop = asyncio.get_event_loop()  # the qasync loop, running under app.exec()
+        self._task = loop.create_task(self._run(work, providers), name="cardsmith run")
+        self._heartbeat.start()
 
     def cancel(self) -> None:
         """Stop every request promptly; finished cards are kept. Harmless when idle."""
-        if self._active and self._generation is not None:
+        if self._active and self._cancel is not None:
             self._cancelled = True
-            self._generation.cancel()
+            self._cancel()
 
     async def wait(self) -> None:
         """Return when the current run's task has finished (e.g. before closing the window)."""
@@ -185,9 +220,9 @@ class RunController(QObject):
 
     # -- the run ----------------------------------------------------------------------------------
 
-    def _reset(self, generation: Generation) -> None:
+    def _reset(self, cancel: Callable[[], None]) -> None:
         self.progress = RunProgress()
-        self._generation = generation
+        self._cancel: Callable[[], None] | None = cancel
         self._active = True
         self._cancelled = False
         self._totals = None
@@ -197,25 +232,29 @@ class RunController(QObject):
         self._card_throttle.cancel()
         self._overall_throttle.cancel()
 
-    async def _run(self, generation: Generation, provider: Provider) -> None:
+    async def _run(self, work: Callable[[], Awaitable[object]], providers: Sequence[Provider]) -> None:
+        ended = False
         try:
-            totals = await generation.run()
-            self._totals = self._totals or totals
+            result = await work()
+            ended = True
+            if isinstance(result, ev.RunTotals):  # a batch run returns its outcome instead
+                self._totals = self._totals or result
         except asyncio.CancelledError:
             # The task itself was cancelled (not the run's Cancel): report, then let it end.
             log.info("the run task was cancelled")
             raise
         except Exception:
-            log.exception("the generation run failed unexpectedly")
+            log.exception("the run failed unexpectedly")
         finally:
-            try:
-                await provider.aclose()
-            except Exception:
-                log.warning("closing the provider failed", exc_info=True)
-            self._finish()
+            for provider in providers:
+                try:
+                    await provider.aclose()
+                except Exception:
+                    log.warning("closing the provider failed", exc_info=True)
+            self._finish(ended)
 
-    def _finish(self) -> None:
-        if self._totals is None:
+    def _finish(self, ended: bool = True) -> None:
+        if not ended:
             self._settle_unfinished()
         self._heartbeat.stop()
         self._card_throttle.flush()
@@ -226,7 +265,7 @@ class RunController(QObject):
         totals = self._totals or self._totals_from_progress()
         # Cleared before the signal, so that a handler may start the next run right away.
         self._active = False
-        self._generation = None
+        self._cancel = None
         self.run_finished.emit(totals)
 
     def _settle_unfinished(self) -> None:
@@ -259,13 +298,20 @@ class RunController(QObject):
 
     # -- events (hot path: keep it O(1), no widget work) ----------------------------------------
 
-    def _on_event(self, event: object) -> None:
+    def on_event(self, event: object) -> None:
+        """The sink of the current run's events (engine, review and batch events alike)."""
         if isinstance(event, CardSaved):
             self.progress.apply(event)  # counts repaired cards for the summary
             self.card_saved.emit(event.component, event.card)
             return
         card = self.progress.apply(event)
-        if isinstance(event, ev.Delta):
+        if isinstance(event, ReviewSaved):  # the card as written, its review in its front matter
+            self.card_saved.emit(event.component, event.card)
+        elif isinstance(event, FixSkipped):
+            self.fix_skipped.emit(event.component, event.reason)
+        elif isinstance(event, ReviewEvent) and isinstance(event.event, ev.RunStopped):
+            self.run_stopped.emit(f"review: {event.event.reason}")
+        elif isinstance(event, ev.Delta):
             self._texts.setdefault(event.component, []).append(event.text)
             self._dirty_texts[event.component] = None
         elif isinstance(event, ev.Started):
