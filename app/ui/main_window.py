@@ -22,6 +22,7 @@ from app.errors import CardsmithError
 from app.settings import Settings, load_settings
 from app.ui.actions import window_action
 from app.ui.banner import Banner
+from app.ui.batch_runs import BatchActions
 from app.ui.card_actions import CardActions
 from app.ui.columns import SnugTabs, columns
 from app.ui.drafts import PlanDrafts
@@ -92,6 +93,9 @@ class MainWindow(QMainWindow):
         self.reviews = ReviewActions(  # Review all, Fix with notes
             self.session, self.controller, self.runs, provider_factory=provider_factory,
             selected=self.selected_names, banner=self.banner, status=self.show_status, parent=self)
+        self.batches = BatchActions(  # Send as batch, Cancel batch, a pending batch resumed on open
+            self.session, self.controller, self.runs, self.panel, provider_factory=provider_factory,
+            banner=self.banner, status=self.show_status, parent=self)
         self.views = SessionViews(self.session, self.controller, editor=self.editor, issue_list=self.issue_list,
                                   outline=self.outline, panel=self.panel, preview=self.preview, cards=self.cards,
                                   parent=self)
@@ -154,7 +158,8 @@ class MainWindow(QMainWindow):
         self.act_undo = self._action("&Undo", self.editor.undo, std.Undo)
         self.act_redo = self._action("&Redo", self.editor.redo, "Ctrl+Shift+Z", "Ctrl+Y")
         self.act_settings = self._action("Se&ttings…", self.open_settings, std.Preferences)
-        self.addActions([*self.runs.actions, *self.cards.actions, *self.reviews.actions, self.drafts.act_new])
+        self.addActions([*self.runs.actions, *self.cards.actions, *self.reviews.actions, *self.batches.actions,
+                         self.drafts.act_new])
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
         file_menu.addAction(self.plan_files.act_new_from_example)
@@ -168,7 +173,10 @@ class MainWindow(QMainWindow):
         edit_menu = menus.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, self.act_settings):
             edit_menu.addAction(a)
-        self.runs.add_menu(menus).addAction(self.reviews.act_review)
+        run_menu = self.runs.add_menu(menus)
+        run_menu.addAction(self.reviews.act_review)
+        run_menu.addSeparator()
+        run_menu.addActions(list(self.batches.actions))
         card_menu = self.cards.add_menu(menus)
         card_menu.addSeparator()
         card_menu.addAction(self.reviews.act_fix)

@@ -11,31 +11,27 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import threading
 from pathlib import Path
-from typing import Awaitable, Callable, Sequence
+from typing import Awaitable, Callable, Protocol, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.plan import Plan
-from app.core.render import prime_highlighting
 from app.core.states import CardState
-from app.core.syntax import prime_syntax
 from app.engine import events as ev
+from app.engine.batch_events import BatchSubmitted
+from app.engine.batch_progress import BatchProgress, BatchRow
 from app.engine.batch_state import held_in_batch, load_state
 from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
 from app.engine.progress import CardProgress, RunProgress
 from app.engine.provider import Provider, is_local
+from app.engine.provider_config import ProviderConfig, resolve_provider_config
 from app.engine.review_events import FixSkipped, ReviewEvent, ReviewFailed, ReviewSaved, Sink
 from app.engine.review_pipeline import ReviewPipeline
-from app.engine.provider_config import (
-    DEFAULT_KIND,
-    ProviderConfig,
-    ProviderKind,
-    preload,
-    resolve_provider_config,
-)
 from app.ui.throttle import Throttle
+from app.ui.warm_up import warm_up
+
+__all__ = ["INTERNAL_ERROR_REASON", "Closable", "RunController", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -51,39 +47,10 @@ INTERNAL_ERROR_REASON = "internal error (see the log)"
 # one throttle interval, and the writer should see that it happened).
 _PROMPT_EVENTS: tuple[type, ...] = (*ev.TERMINAL_EVENTS, ev.Retrying, ReviewSaved, ReviewFailed)
 
-_warmed: set[str] = set()
-"""What a warm-up has done or is doing: "provider:<kind>", "language:<name>"."""
+class Closable(Protocol):
+    """What a run uses and the controller closes when it ends: a provider, a batch client."""
 
-
-def warm_up(language: str | None = None, kind: ProviderKind = DEFAULT_KIND) -> threading.Thread | None:
-    """Get ready for a run in a thread: Pygments' lexer and the syntax grammar for ``language``
-    (~25 ms), then what the provider of ``kind`` asks to preload (the Anthropic SDK: ~1.6 s), so
-    that none of it happens on the event loop while cards stream in. Call it on a hint of a run
-    and when one starts; returns the thread, or None when everything asked for is done or under
-    way.
-
-    Not a daemon: quitting meanwhile waits for the import to end rather than finalizing the
-    interpreter under it (which has crashed)."""
-    provider_item = f"provider:{kind.value}"
-    wanted = {provider_item} | ({f"language:{language}"} if language else set())
-    todo = wanted - _warmed
-    if not todo:
-        return None
-    _warmed.update(todo)
-
-    def target() -> None:
-        try:
-            if language and f"language:{language}" in todo:
-                prime_highlighting(language)
-                prime_syntax(language)
-            if provider_item in todo:
-                preload(kind)
-        except Exception:  # the run itself reports a broken install, with context
-            log.debug("warming up failed", exc_info=True)
-
-    thread = threading.Thread(target=target, name="cardsmith-warm-up")
-    thread.start()
-    return thread
+    async def aclose(self) -> None: ...
 
 
 class RunController(QObject):
@@ -120,6 +87,8 @@ class RunController(QObject):
         super().__init__(parent)
         self._provider_factory = provider_factory
         self.progress = RunProgress()
+        self.batch_progress: BatchProgress | None = None
+        """The current (or last) run's batches over ``progress``, when it is a batch run."""
         self._cancel: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._active = False
@@ -187,15 +156,17 @@ class RunController(QObject):
 
     def launch(
         self, names: list[str], work: Callable[[], Awaitable[object]], cancel: Callable[[], None],
-        providers: Sequence[Provider], *, local: bool = False,
+        providers: Sequence[Closable], *, local: bool = False, batch: bool = False,
     ) -> None:
         """Start any run that reports through ``on_event`` (a review, a fix, a batch) as a task on
-        the current (qasync) loop: ``work()`` is the run, ``cancel()`` stops it, ``providers`` are
-        closed when it ends, ``names`` are the cards it works on, ``local``: it costs nothing."""
+        the current (qasync) loop: ``work()`` is the run, ``cancel()`` stops it, ``providers`` (and
+        batch clients) are closed when it ends, ``names`` are the cards it works on, ``local``: it
+        costs nothing, ``batch``: its batches get rows of their own (``batch_progress``)."""
         if self._active:
             raise RuntimeError("a run is already in progress")
         self._reset(cancel)
         self.progress.local = local  # the bar reads "local, no cost"
+        self.batch_progress = BatchProgress(self.progress) if batch else None
         self.run_started.emit(list(names))
         loop = asyncio.get_event_loop()  # the qasync loop, running under app.exec()
         self._task = loop.create_task(self._run(work, providers), name="cardsmith run")
@@ -232,7 +203,7 @@ class RunController(QObject):
         self._card_throttle.cancel()
         self._overall_throttle.cancel()
 
-    async def _run(self, work: Callable[[], Awaitable[object]], providers: Sequence[Provider]) -> None:
+    async def _run(self, work: Callable[[], Awaitable[object]], providers: Sequence[Closable]) -> None:
         ended = False
         try:
             result = await work()
@@ -304,7 +275,12 @@ class RunController(QObject):
             self.progress.apply(event)  # counts repaired cards for the summary
             self.card_saved.emit(event.component, event.card)
             return
-        card = self.progress.apply(event)
+        card = self.batch_progress.apply(event) if self.batch_progress is not None else self.progress.apply(event)
+        if isinstance(card, BatchRow):  # a batch's own row: the panel polls it
+            card = None
+            if isinstance(event, BatchSubmitted) and not event.repairs:
+                for name in event.components:  # each now "in batch"
+                    self._emit_card_now(name)
         if isinstance(event, ReviewSaved):  # the card as written, its review in its front matter
             self.card_saved.emit(event.component, event.card)
         elif isinstance(event, FixSkipped):

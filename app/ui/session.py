@@ -28,6 +28,7 @@ from app.core.plan import Component, Plan
 from app.core.review import ReviewStatus, review_status
 from app.core.states import CardState
 from app.core.store import CardStore, StoredCard, StoreSnapshot
+from app.engine.batch_state import BatchState, held_in_batch, load_state
 from app.engine.generate import GenerateOptions, PlannedCard, plan_generation
 from app.engine.progress import CardProgress
 from app.engine.provider_config import ProviderConfig
@@ -94,6 +95,8 @@ class Session(QObject):
         self._plan: Plan = self._document.parse("")
         self._components: dict[str, Component] = {}
         self._snapshot: StoreSnapshot | None = None
+        self._batch: BatchState | None = None
+        """The plan's pending batches, read with the card folder."""
         self._stored: dict[str, CardState] = {}
         self._run_names: dict[str, str] = {}
         """Component key -> name of every card the current (or last) run sends."""
@@ -127,6 +130,11 @@ class Session(QObject):
     def snapshot(self) -> StoreSnapshot | None:
         """The card folder as last read (None for a plan never saved), with every card written since."""
         return self._snapshot
+
+    @property
+    def pending_batch(self) -> BatchState | None:
+        """The plan's batches whose results are not stored yet (as of the last read of the cards)."""
+        return self._batch
 
     @property
     def settings(self) -> Settings:
@@ -299,16 +307,26 @@ class Session(QObject):
 
     def _planned(self, only: tuple[str, ...] = ()) -> list[PlannedCard]:
         assert self._snapshot is not None
-        return plan_generation(self._plan, self._snapshot, self.generate_options(GenerateOptions(only=only)))
+        planned = plan_generation(self._plan, self._snapshot, self.generate_options(GenerateOptions(only=only)))
+        return held_in_batch(planned, self._batch)  # "in batch" until its result is stored
 
     def _replan(self) -> None:
         if self.path is None:
+            self._batch = None
             self._stored = {c.key: CardState.MISSING for c in self._plan.components}
         else:
             if self._snapshot is None:
                 self._snapshot = CardStore(self.path).load(self._plan)
+                self._batch = self._read_batch_state(self.path)
             self._stored = {p.component.key: p.state for p in self._planned()}
         self.cards_changed.emit()
+
+    @staticmethod
+    def _read_batch_state(path: Path) -> BatchState | None:
+        try:
+            return load_state(path)
+        except CardsmithError:  # a damaged file: a batch run or `cardsmith batch` says so
+            return None
 
     def _on_run_started(self, names: list[str]) -> None:
         self._run_names = {name.casefold(): name for name in names}
