@@ -1,4 +1,5 @@
-"""User preferences as JSON in the config folder: model, limits, column, theme, recent files; never a key.
+"""User preferences as JSON in the config folder: provider, models, limits, column, theme, recent
+files; never a key.
 
 A corrupt or hand-edited file must never stop the app: every value that is missing, of the wrong
 type or out of range falls back to its default. There is deliberately no field for the API key,
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from app.core.fsutil import atomic_write
+from app.core.plan_model import PROVIDERS
+from app.core.plan_settings import base_url_problem
 from app.core.ranges import (
     COLUMN_RANGE,
     CONCURRENCY_RANGE,
@@ -40,6 +43,7 @@ THEMES: tuple[str, ...] = ("auto", "light", "dark")
 MAX_RECENT = 10
 
 MAX_MODEL_CHARS = 200
+OPENAI_KEY_VAR = "OPENAI_API_KEY"
 
 # Anthropic keys start with "sk-ant-"; other "sk-" tokens of that length are keys of
 # OpenAI-compatible servers. Checked on every text value before anything is written.
@@ -53,13 +57,24 @@ class SettingsError(CardsmithError):
 
 @dataclass
 class Settings:
+    provider: str | None = None
+    """One of ``PROVIDERS``; None: the environment's, else Anthropic (a plan's ``provider`` wins)."""
+    base_url: str | None = None
+    """The provider's server; None: the environment's, else the provider's own (a plan's wins)."""
     model: str | None = None
     """None: the plan's model."""
+    review_model: str | None = None
+    """None: the plan's ``review_model``, else the review role's default."""
+    draft_model: str | None = None
+    """None: the drafting role's default (a new plan has no front matter yet)."""
+    review_after_run: bool = False
+    """Each card a run writes is reviewed at once, while the others are still being written."""
     concurrency: int | None = None
     """None: the plan's concurrency."""
     max_tokens: int | None = None
     """None: the plan's max_tokens."""
-    stall_timeout_s: float = 60.0
+    stall_timeout_s: float | None = None
+    """None: the provider's (60 s; a local server 300 s: it may load its model first)."""
     max_attempts: int = 4
     repairs: int = 1
     """Repair requests per card that breaks the contract; 0 = off."""
@@ -110,10 +125,15 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
     """Checked values from a loose mapping (a parsed file); unknown keys are ignored."""
     defaults = Settings()
     return Settings(
+        provider=data.get("provider") if data.get("provider") in PROVIDERS else None,
+        base_url=_base_url(data.get("base_url")),
         model=_model(data.get("model")),
+        review_model=_model(data.get("review_model")),
+        draft_model=_model(data.get("draft_model")),
+        review_after_run=data.get("review_after_run") is True,
         concurrency=_int_in(data.get("concurrency"), CONCURRENCY_RANGE, None),
         max_tokens=_int_in(data.get("max_tokens"), MAX_TOKENS_RANGE, None),
-        stall_timeout_s=_float_in(data.get("stall_timeout_s"), STALL_TIMEOUT_RANGE, defaults.stall_timeout_s),
+        stall_timeout_s=_float_in(data.get("stall_timeout_s"), STALL_TIMEOUT_RANGE, None),
         max_attempts=_int_in(data.get("max_attempts"), MAX_ATTEMPTS_RANGE, defaults.max_attempts),  # type: ignore[arg-type]
         repairs=_int_in(data.get("repairs"), REPAIRS_RANGE, defaults.repairs),  # type: ignore[arg-type]
         column_px=_int_in(data.get("column_px"), COLUMN_RANGE, defaults.column_px),  # type: ignore[arg-type]
@@ -150,6 +170,12 @@ def _model(value: object) -> str | None:
     return value
 
 
+def _base_url(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip() or base_url_problem(value.strip()):
+        return None
+    return value.strip().rstrip("/")
+
+
 def _int_in(value: object, bounds: tuple[int, int], default: int | None) -> int | None:
     # bool is an int in Python; true/false in a JSON file are not numbers.
     if isinstance(value, bool) or not isinstance(value, int):
@@ -158,7 +184,7 @@ def _int_in(value: object, bounds: tuple[int, int], default: int | None) -> int 
     return value if low <= value <= high else default
 
 
-def _float_in(value: object, bounds: tuple[float, float], default: float) -> float:
+def _float_in(value: object, bounds: tuple[float, float], default: float | None) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return default
     low, high = bounds
@@ -181,6 +207,9 @@ def _refuse_keys(original: Settings, clean: Settings) -> None:
     fields: list[tuple[str, object]] = [
         ("model", original.model),
         ("model", clean.model),
+        ("review model", original.review_model),
+        ("drafting model", original.draft_model),
+        ("base URL", original.base_url),
         *(("recent files", p) for p in original.recent_files),
     ]
     for name, value in fields:
@@ -194,6 +223,7 @@ def _known_secrets() -> list[str]:
 
     candidates = [
         os.environ.get(apikey.ENV_VAR, "").strip(),
+        os.environ.get(OPENAI_KEY_VAR, "").strip(),  # a local server's key: the environment only
         # apikey keeps the session key private on purpose; it is only compared here, never stored.
         getattr(apikey, "_session_key", None) or "",
     ]
@@ -207,7 +237,7 @@ def generate_options(settings: Settings, options: GenerateOptions) -> GenerateOp
         model=options.model or settings.model,
         concurrency=options.concurrency if options.concurrency is not None else settings.concurrency,
         max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
-        stall_timeout_s=settings.stall_timeout_s,
+        stall_timeout_s=options.stall_timeout_s if settings.stall_timeout_s is None else settings.stall_timeout_s,
         max_attempts=settings.max_attempts,
         repairs=settings.repairs,
     )

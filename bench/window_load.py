@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> dict:
     result: dict = {}
 
     async def scenario() -> None:
-        window = MainWindow(plan_path, provider_factory=lambda: AnthropicProvider(api_key=BENCH_KEY, base_url=base_url))
+        window = MainWindow(plan_path, provider_factory=lambda _config: AnthropicProvider(api_key=BENCH_KEY, base_url=base_url))
         window.ask_unsaved = lambda: "discard"
         window.show()
         for _ in range(400):

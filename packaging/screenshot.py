@@ -73,7 +73,7 @@ def main() -> int:
     async def run() -> None:
         await api.start()
         window = MainWindow(
-            plan, provider_factory=lambda: AnthropicProvider(api_key="demo", base_url=api.base_url)
+            plan, provider_factory=lambda _config: AnthropicProvider(api_key="demo", base_url=api.base_url)
         )
         window.resize(1500, 900)
         window.show()

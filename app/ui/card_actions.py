@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QListWidget,
+    QMenu,
     QMenuBar,
     QPushButton,
     QSplitter,
@@ -141,13 +142,14 @@ class CardActions(QObject):
         self.history.problem.connect(problem)
         self.orphans.reattach_requested.connect(self.reattach)
 
-    def add_menu(self, menus: QMenuBar) -> None:
+    def add_menu(self, menus: QMenuBar) -> QMenu:
         menu = menus.addMenu("&Card")
         for action in (self.act_lock, self.act_revert):
             menu.addAction(action)
         menu.addSeparator()
         for action in (self.act_next, self.act_prev):
             menu.addAction(action)
+        return menu
 
     # -- called by the window ---------------------------------------------------------------------
 

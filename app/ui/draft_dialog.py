@@ -63,7 +63,8 @@ def model_choices(default: str) -> list[str]:
 
 class DraftDialog(QDialog):
     """Draft a plan from a brief. ``provider_factory(config)`` makes the provider (the engine's
-    ``make_provider`` by default: it reads the key, and raises a one-line error without one)."""
+    ``make_provider`` by default: it reads the key, and raises a one-line error without one);
+    ``choice`` is what the window's Settings say about the API (its kind and base URL)."""
 
     draft_started = Signal()
     draft_text = Signal(str)
@@ -75,10 +76,12 @@ class DraftDialog(QDialog):
         *,
         default_model: str | None = None,
         provider_factory: Callable[[ProviderConfig], Provider] = make_provider,
+        choice: ProviderChoice | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("New plan from a brief")
         self._provider_factory = provider_factory
+        self._choice = choice
         self._drafting: Drafting | None = None
         self._task: asyncio.Task[None] | None = None
         self._live: LiveDraft | None = None
@@ -159,8 +162,8 @@ class DraftDialog(QDialog):
         if not spec.brief.strip():
             self.status.setText("Write a brief first: what the guide is about, for whom, and what is decided.")
             return False
-        config = resolve_provider_config(ProviderChoice(model=spec.model), role=Role.DRAFT)
         try:
+            config = resolve_provider_config(ProviderChoice(model=spec.model), role=Role.DRAFT, settings=self._choice)
             provider = self._provider_factory(config)
         except CardsmithError as exc:
             self.status.setText(exc.message)

@@ -77,6 +77,11 @@ class GenerationPanel(QWidget):
         self.overall_text = ""
         """The overall line: done/total, tokens, cost, time, speed-up (idle: the states' counts)."""
         self._show_line("No components")
+        self.batch_label = QLabel(self)
+        """One line per pending Message Batch: id, cards, status, counts, elapsed time."""
+        self.batch_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.batch_label.setWordWrap(True)
+        self.batch_label.hide()
 
         self._rows_width = 0  # what the rows' text needs: see minimumSizeHint
         self.model = ProgressListModel(self)
@@ -104,6 +109,7 @@ class GenerationPanel(QWidget):
         layout.addLayout(repeats)
         layout.addWidget(self.overall_bar)
         layout.addWidget(self.overall_label)
+        layout.addWidget(self.batch_label)
         layout.addWidget(self.list_view, 1)
 
         self.generate_button.clicked.connect(self.generate_all_requested)
@@ -168,6 +174,13 @@ class GenerationPanel(QWidget):
         if progress.stopped:
             text += f" · stopped: {progress.stopped}"
         self._show_line(text)
+
+    def set_batch_rows(self, labels: list[str]) -> None:
+        """Show the batches' rows (``BatchProgress.row_labels()``); none: the line is hidden."""
+        text = "\n".join(labels)
+        if text != self.batch_label.text():
+            self.batch_label.setText(text)
+        self.batch_label.setVisible(bool(labels))
 
     def set_running(self, running: bool) -> None:
         """While running: Cancel on; Generate, Retry and Regenerate off."""

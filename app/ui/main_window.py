@@ -8,7 +8,6 @@ file watching, the instance lock, plan files) the session and the few callables 
 
 from __future__ import annotations
 
-import bisect
 from pathlib import Path
 from typing import Callable
 
@@ -17,28 +16,33 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app.core.new_plan import new_plan_text
-from app.core.states import CardState
+from app.engine.provider import Provider
+from app.engine.provider_config import ProviderConfig
 from app.errors import CardsmithError
 from app.settings import Settings, load_settings
 from app.ui.actions import window_action
 from app.ui.banner import Banner
+from app.ui.batch_runs import BatchActions
 from app.ui.card_actions import CardActions
 from app.ui.columns import SnugTabs, columns
+from app.ui.drafts import PlanDrafts
 from app.ui.editor import IssueList, PlanEditor
 from app.ui.export_dialog import ExportDialog, open_export_dialog
 from app.ui.file_watch import PlanWatcher
 from app.ui.generation_panel import GenerationPanel
 from app.ui.highlighter import MarkdownHighlighter
 from app.ui.instance_lock import InstanceLock
-from app.ui.outline import OutlineRow, OutlineView
+from app.ui.outline import OutlineView
 from app.ui.plan_files import PlanFiles
 from app.ui.preview import PreviewView
 from app.ui.providers import default_provider_factory
 from app.ui.questions import Answer, ask_unsaved, ask_yes_no
 from app.ui.recovery import Autosaver
+from app.ui.review_runs import ReviewActions
 from app.ui.run_actions import RunActions
 from app.ui.run_controller import RunController
 from app.ui.session import Session
+from app.ui.session_views import SessionViews
 from app.ui.settings_dialog import SettingsDialog, open_settings_dialog
 from app.ui.window_state import Splitters, remember_window_state, save_window_state
 
@@ -54,10 +58,9 @@ class MainWindow(QMainWindow):
         self,
         plan_path: Path | None = None,
         *,
-        provider_factory: Callable[[], object] | None = None,
+        provider_factory: Callable[[ProviderConfig], Provider] | None = None,
     ) -> None:
         super().__init__()
-        self._line_starts: list[int] = []
         self._closing = False
         self.ask_unsaved: Callable[[], Answer] = lambda: ask_unsaved(self, self.session.name)
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask_yes_no(self, title, text)
@@ -69,7 +72,8 @@ class MainWindow(QMainWindow):
         self.outline = OutlineView()
         self.panel = GenerationPanel()
         self.preview = PreviewView()
-        self.controller = RunController(provider_factory or default_provider_factory, self)
+        provider_factory = provider_factory or default_provider_factory
+        self.controller = RunController(provider_factory, self)
         self.session = Session(self.editor.document(), self.controller, load_settings(), self)
         self.cards = CardActions(  # the Card tab, F8 / Shift+F8, orphan cards
             self.session, reveal=self.reveal_card, preview=self.preview.update_card,
@@ -78,11 +82,23 @@ class MainWindow(QMainWindow):
         self.plan_files = PlanFiles(
             self.session, may_discard=self.may_discard, open_plan=self.open_plan,
             problem=self.banner.show_message, status=self.show_status, parent=self)
+        self.drafts = PlanDrafts(  # File → New plan from a brief…, into a new unsaved buffer
+            self.session, window=self, may_discard=self.may_discard, provider_factory=provider_factory,
+            status=self.show_status)
         self.runs = RunActions(  # Generate all, Cancel, Retry failed, Regenerate selected
             self.session, self.controller, self.panel, flush_edits=self.cards.flush,
             go_to_line=self.editor.go_to_line, read_only=self.plan_files.read_only,
             confirm=lambda title, text: self.confirm(title, text), banner=self.banner,
-            status=self.show_status, parent=self)
+            status=self.show_status, provider_factory=provider_factory, parent=self)
+        self.reviews = ReviewActions(  # Review all, Fix with notes
+            self.session, self.controller, self.runs, provider_factory=provider_factory,
+            selected=self.selected_names, banner=self.banner, status=self.show_status, parent=self)
+        self.batches = BatchActions(  # Send as batch, Cancel batch, a pending batch resumed on open
+            self.session, self.controller, self.runs, self.panel, provider_factory=provider_factory,
+            banner=self.banner, status=self.show_status, parent=self)
+        self.views = SessionViews(self.session, self.controller, editor=self.editor, issue_list=self.issue_list,
+                                  outline=self.outline, panel=self.panel, preview=self.preview, cards=self.cards,
+                                  parent=self)
         self._build_layout()
         self._build_actions()
         self._connect()
@@ -142,10 +158,12 @@ class MainWindow(QMainWindow):
         self.act_undo = self._action("&Undo", self.editor.undo, std.Undo)
         self.act_redo = self._action("&Redo", self.editor.redo, "Ctrl+Shift+Z", "Ctrl+Y")
         self.act_settings = self._action("Se&ttings…", self.open_settings, std.Preferences)
-        self.addActions([*self.runs.actions, *self.cards.actions])
+        self.addActions([*self.runs.actions, *self.cards.actions, *self.reviews.actions, *self.batches.actions,
+                         self.drafts.act_new])
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
         file_menu.addAction(self.plan_files.act_new_from_example)
+        file_menu.addAction(self.drafts.act_new)
         file_menu.addAction(self.act_open)
         file_menu.addMenu(self.plan_files.recent_menu)
         for a in (self.act_save, self.act_save_as, self.act_export):
@@ -155,77 +173,32 @@ class MainWindow(QMainWindow):
         edit_menu = menus.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, self.act_settings):
             edit_menu.addAction(a)
-        self.runs.add_menu(menus)
-        self.cards.add_menu(menus)
+        run_menu = self.runs.add_menu(menus)
+        run_menu.addAction(self.reviews.act_review)
+        run_menu.addSeparator()
+        run_menu.addActions(list(self.batches.actions))
+        card_menu = self.cards.add_menu(menus)
+        card_menu.addSeparator()
+        card_menu.addAction(self.reviews.act_fix)
 
     def _connect(self) -> None:
         s = self.session
-        s.plan_changed.connect(self._show_plan)
-        s.cards_changed.connect(self._show_cards)
-        s.card_changed.connect(self._show_card)
         s.opened.connect(self._on_opened)
         s.saved.connect(self._update_title)
         s.settings_changed.connect(self._apply_settings)
         self.editor.document().modificationChanged.connect(self._update_title)
-        self.editor.cursorPositionChanged.connect(self._follow_cursor)
         self.issue_list.line_activated.connect(self.editor.go_to_line)
         self.outline.component_selected.connect(self.select_component)
         self.panel.current_changed.connect(lambda name: self.select_component(name.casefold()))
-        self.controller.card_text.connect(self._on_card_text)
-        # Closing mid-run cancels the run and waits for it; its end closes the window again.
+        # Closing mid-run or mid-draft cancels it and waits for it; its end closes the window again.
         self.controller.run_finished.connect(lambda _totals: self._closing and self.close())
-
-    # -- what the session says ----------------------------------------------------------------
-
-    def _show_plan(self) -> None:
-        plan = self.session.plan
-        self.editor.set_issues(plan.issues)
-        self.issue_list.set_issues(plan.issues)
-        self._line_starts = [c.line for c in plan.components]
-
-    def _show_cards(self) -> None:
-        components, states = self.session.plan.components, self.session.states
-        self.outline.set_components([OutlineRow(c.key, c.name, c.line, states[c.key]) for c in components])
-        if not self.controller.running:
-            self._refresh_panel(states)
-        self.preview.set_cards([self.session.preview_card(c.key) for c in components])
-        self.cards.refresh()  # after the preview: a pending edit is shown over the stored card
-
-    def _refresh_panel(self, states: dict[str, CardState]) -> None:
-        """Idle rows show the card's state; a card the last run finished keeps its run details
-        (tokens, time, failure reason) for as long as that is still what it is."""
-        components = self.session.plan.components
-        if self.panel.names() != [c.name for c in components]:
-            self.panel.set_components([(c.name, states[c.key]) for c in components])
-            return
-        for component in components:
-            state = states[component.key]
-            last_run = self.controller.progress.cards.get(component.name)
-            if last_run is not None and last_run.state == state:
-                self.panel.update_card(last_run)
-            elif self.panel.state_of(component.name) != state:
-                self.panel.set_state(component.name, state)
-
-    def _show_card(self, key: str) -> None:
-        state = self.session.state(key)
-        self.outline.set_state(key, state)
-        component = self.session.component(key)
-        if component is not None and not self.controller.running:
-            self.panel.set_state(component.name, state)
-        if not state.busy:  # a busy card's live text comes with card_text
-            self.preview.update_card(self.session.preview_card(key))
-        self.cards.follow(key)
-
-    def _on_card_text(self, name: str, text: str) -> None:
-        key = name.casefold()
-        if self.session.state(key).busy:  # else the saved card (or the failure) is shown already
-            self.preview.update_card(self.session.preview_card(key, body=text))
+        self.drafts.finished.connect(lambda _result: self._closing and self.close())
 
     def _apply_settings(self, settings: Settings) -> None:
-        """Theme, column and concurrency take effect now; the rest is read by the next run."""
+        """Theme and column take effect now (the run panel follows the concurrency); the rest is
+        read by the next run."""
         self.preview.set_theme(settings.theme)
         self.preview.setFixedWidth(settings.column_px)
-        self.panel.concurrency_spin.setValue(settings.concurrency or self.session.plan.settings.concurrency)
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -237,6 +210,11 @@ class MainWindow(QMainWindow):
         self.preview.scroll_to(key)
         self.cards.show(key)
 
+    def selected_names(self) -> list[str]:
+        """The cards the writer chose: the panel's selected rows, else the card the Card tab shows."""
+        component = self.session.component(self.cards.editor.key or "")
+        return self.panel.selected_names() or ([component.name] if component is not None else [])
+
     def reveal_card(self, key: str) -> None:
         """Select a component everywhere (plan, outline, panel, preview) and show the Card tab."""
         self.select_component(key)
@@ -245,15 +223,6 @@ class MainWindow(QMainWindow):
         if component is not None:
             self.panel.scroll_to(component.name)
         self.middle.setCurrentWidget(self.cards.page)
-
-    def _follow_cursor(self) -> None:
-        if not self._line_starts:
-            return
-        index = bisect.bisect_right(self._line_starts, self.editor.current_line()) - 1
-        components = self.session.plan.components
-        if 0 <= index < len(components):
-            self.outline.select(components[index].key)
-            self.cards.show(components[index].key)
 
     # -- running (RunActions does the work) ----------------------------------------------------
 
@@ -269,11 +238,11 @@ class MainWindow(QMainWindow):
     # -- files --------------------------------------------------------------------------------
 
     def open_plan(self, path: Path) -> bool:
-        self._line_starts = []  # the cursor jumps while the text is replaced: that is no selection
+        self.views.forget_lines()
         try:
             self.session.open(path)
         except CardsmithError as exc:
-            self._show_plan()
+            self.views.show_plan()
             self.banner.show_message(exc.message)
             return False
         return True
@@ -282,12 +251,12 @@ class MainWindow(QMainWindow):
         """Start a new plan from the template; Save writes it to ``path`` (launch checks the path)."""
         self.session.start_new(path, new_plan_text(path))
 
-    def _on_opened(self, path: Path) -> None:
+    def _on_opened(self, path: Path | None) -> None:
         self.editor.moveCursor(QTextCursor.MoveOperation.Start)
         self._update_title()
         if self.session.document.is_new:
             self.show_status(f"New plan: Save (Ctrl+S) writes {path}", 8000)
-        else:
+        elif path is not None:  # None: a new untitled plan (a draft), which says so itself
             self.show_status(f"Opened {path}", 4000)
 
     def reopen_plan(self) -> bool:
@@ -384,10 +353,11 @@ class MainWindow(QMainWindow):
         if not self._closing and not self.may_discard():
             event.ignore()
             return
-        if self.controller.running:
-            # Closing mid-run cancels the run and waits for it; run_finished closes again.
+        if self.controller.running or self.drafts.running:
+            # Closing mid-run or mid-draft cancels it and waits: its end closes the window again.
             self._closing = True
             self.controller.cancel()
+            self.drafts.cancel()
             event.ignore()
             return
         self._closing = True

@@ -76,6 +76,11 @@ def install_event_loop(app):  # type: ignore[no-untyped-def]
     _start_every_thread(executor, IO_THREADS)
     loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
+    # asyncio's own run_forever has the loop close an async generator left unfinished (a stream
+    # read up to its end marker) with aclose() as a task; qasync, started already running, does
+    # not, and the garbage collector's close then cannot await its clean-up ("async generator
+    # ignored GeneratorExit").
+    sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook)
     return loop
 
 

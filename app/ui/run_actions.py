@@ -9,26 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenuBar
+from PySide6.QtWidgets import QMenu, QMenuBar
 
 from app.core.states import CardState, should_send
-from app.engine.generate import GenerateOptions
+from app.engine.generate import GenerateOptions, PlannedCard
+from app.engine.provider_config import DEFAULT_KIND, ProviderKind
+from app.apikey import ENV_VAR as ANTHROPIC_KEY_VAR
 from app.errors import CardsmithError, KeyMissingError
 from app.ui.actions import window_action
 from app.ui.banner import Banner
 from app.ui.generate_gate import GenerateGate
 from app.ui.generation_panel import GenerationPanel
+from app.ui.reviewers import ProviderFactory, reviews_after_run
 from app.ui.run_controller import RunController, warm_up
 from app.ui.session import Session
+
+
+T = TypeVar("T")
 
 
 class RunActions(QObject):
     """Generate all (Ctrl+Return, Ctrl+Enter, F5), Cancel (Esc), Retry failed, Regenerate selected.
 
-    ``flush_edits()`` writes the Card tab's pending edit (a run must see it on disk, so that it
+    ``provider_factory(config)`` makes a run's providers; ``flush_edits()`` writes the Card tab's pending edit (a run must see it on disk, so that it
     keeps it); ``go_to_line(n)`` shows a plan error; ``read_only(path)`` refuses the bundled
     example (with its own note); ``confirm(title, text)`` asks before edited cards are replaced;
     one line goes to the ``banner`` (cleared when a run starts), ``status(text, ms)`` in the status bar.
@@ -46,10 +53,12 @@ class RunActions(QObject):
         confirm: Callable[[str, str], bool],
         banner: Banner,
         status: Callable[[str, int], None],
+        provider_factory: ProviderFactory,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._session, self._controller, self._panel = session, controller, panel
+        self._provider_factory = provider_factory
         self._flush_edits, self._go_to_line, self._read_only = flush_edits, go_to_line, read_only
         self._confirm, self._banner, self._status = confirm, banner, status
         self.act_generate = window_action(
@@ -77,18 +86,38 @@ class RunActions(QObject):
         panel.run_intended.connect(self.warm_up)
         controller.card_changed.connect(panel.update_card)  # a run's rows show its progress
         controller.overall_changed.connect(panel.update_overall)
+        controller.run_started.connect(self._on_started)
         controller.run_finished.connect(self._on_finished)
         controller.run_stopped.connect(lambda reason: banner.show_message(f"Run stopped: {reason}"))
+        # The spin box shows the concurrency a run would use, and follows it when that moves (a
+        # plan that names a local server: one at a time); the writer's own value stays till then.
+        self._default_concurrency: int | None = None
+        session.plan_changed.connect(self._follow_concurrency)
+        session.settings_changed.connect(self._follow_concurrency)
+        self._follow_concurrency()
 
-    def add_menu(self, menus: QMenuBar) -> None:
+    def add_menu(self, menus: QMenuBar) -> QMenu:
         menu = menus.addMenu("&Run")
         menu.setToolTipsVisible(True)  # a disabled Generate all says why
         menu.aboutToShow.connect(self.warm_up)
         for action in self.menu_actions:
             menu.addAction(action)
+        return menu
 
     def warm_up(self) -> None:
-        warm_up(self._session.plan.settings.language)
+        warm_up(self._session.plan.settings.language, self._provider_kind())
+
+    def _provider_kind(self) -> ProviderKind:
+        try:
+            return self._session.provider_config().kind
+        except CardsmithError:  # the run will say why
+            return DEFAULT_KIND
+
+    def _follow_concurrency(self, *_args: object) -> None:
+        default = self._session.default_concurrency()
+        if default != self._default_concurrency:
+            self._default_concurrency = default
+            self._panel.concurrency_spin.setValue(default)
 
     # -- the commands -----------------------------------------------------------------------------
 
@@ -131,37 +160,56 @@ class RunActions(QObject):
 
     def start(self, options: GenerateOptions) -> None:
         """Start a run with ``options`` (the settings fill in the rest), or say in one line why not."""
-        if self._controller.running:
+        path = self.ready()
+        if path is None:
             return
+        session = self._session
+
+        def start() -> list[PlannedCard]:
+            return self._controller.start(path, session.plan, session.generate_options(options),
+                                          session.provider_config(),
+                                          reviews=reviews_after_run(session, self._provider_factory))
+
+        planned = self.guarded("generate", start)
+        if planned is not None and not any(p.send for p in planned):
+            self._status("Nothing to generate: every card is up to date", 6000)
+
+    def ready(self) -> Path | None:
+        """The plan's file when a run may start now (the Card tab's edit written first); None, with
+        the reason in one line, when no run is idle, the plan has errors or it is not saved."""
+        if self._controller.running:
+            return None
         self._flush_edits()
         plan, path = self._session.plan, self._session.path
         if plan.errors:
             first = plan.errors[0]
             self._banner.show_message(f"Fix the plan first: line {first.line}: {first.message}")
             self._go_to_line(first.line)
-            return
+            return None
         if path is None or self._session.document.is_new:
             self._banner.show_message("Save the plan first: its cards are stored beside it.")
-            return
+            return None
         if self._read_only(path):  # a run would write the bundled cards
-            return
+            return None
+        return path
+
+    def guarded(self, verb: str, start: Callable[[], T]) -> T | None:
+        """``start()``, or None with one banner line when it raises a user's mistake (no key, a bad
+        provider setting, an unknown name)."""
         try:
-            planned = self._controller.start(path, plan, self._session.generate_options(options))
+            return start()
         except KeyMissingError as exc:
-            self._banner.show_message(
-                f"Cannot generate: {exc.message}. Set ANTHROPIC_API_KEY before starting"
-                " Cardsmith, or store a key in the system keyring."
-            )
-            return
+            where = (" Set ANTHROPIC_API_KEY before starting Cardsmith, or store a key in the system"
+                     " keyring." if ANTHROPIC_KEY_VAR in exc.message else "")
+            self._banner.show_message(f"Cannot {verb}: {exc.message}.{where}")
         except CardsmithError as exc:
             self._banner.show_message(exc.message)
-            return
-        if not any(p.send for p in planned):
-            self._status("Nothing to generate: every card is up to date", 6000)
-            return
+        return None
+
+    def _on_started(self, _names: list[str]) -> None:
         self._banner.clear()
         self._panel.set_running(True)
-        self._panel.set_components([(c.name, self._session.state(c.key)) for c in plan.components])
+        self._panel.set_components([(c.name, self._session.state(c.key)) for c in self._session.plan.components])
 
     def _on_finished(self, _totals: object) -> None:
         self._panel.set_running(False)

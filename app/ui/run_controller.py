@@ -11,23 +11,27 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import threading
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable, Protocol, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.plan import Plan
-from app.core.render import prime_highlighting
 from app.core.states import CardState
-from app.core.syntax import prime_syntax
 from app.engine import events as ev
+from app.engine.batch_events import BatchSubmitted
+from app.engine.batch_progress import BatchProgress, BatchRow
+from app.engine.batch_state import held_in_batch, load_state
 from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
 from app.engine.progress import CardProgress, RunProgress
-from app.core.states import CardState
-from app.engine.provider import Provider
-from app.engine.provider_config import DEFAULT_KIND, ProviderKind, preload
+from app.engine.provider import Provider, is_local
+from app.engine.provider_config import ProviderConfig, resolve_provider_config
+from app.engine.review_events import FixSkipped, ReviewEvent, ReviewFailed, ReviewSaved, Sink
+from app.engine.review_pipeline import ReviewPipeline
 from app.ui.throttle import Throttle
+from app.ui.warm_up import warm_up
+
+__all__ = ["INTERNAL_ERROR_REASON", "Closable", "RunController", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -39,43 +43,14 @@ HEARTBEAT_MS = 500
 even when no card reports anything (e.g. all waiting before a retry)."""
 INTERNAL_ERROR_REASON = "internal error (see the log)"
 
-# Rare events worth showing at once: a card's end, and a retry (its wait may be shorter than
+# Rare events worth showing at once: a card's (or its review's) end, and a retry (its wait may be shorter than
 # one throttle interval, and the writer should see that it happened).
-_PROMPT_EVENTS: tuple[type, ...] = (*ev.TERMINAL_EVENTS, ev.Retrying)
+_PROMPT_EVENTS: tuple[type, ...] = (*ev.TERMINAL_EVENTS, ev.Retrying, ReviewSaved, ReviewFailed)
 
-_warmed: set[str] = set()
-"""What a warm-up has done or is doing: "provider:<kind>", "language:<name>"."""
+class Closable(Protocol):
+    """What a run uses and the controller closes when it ends: a provider, a batch client."""
 
-
-def warm_up(language: str | None = None, kind: ProviderKind = DEFAULT_KIND) -> threading.Thread | None:
-    """Get ready for a run in a thread: Pygments' lexer and the syntax grammar for ``language``
-    (~25 ms), then what the provider of ``kind`` asks to preload (the Anthropic SDK: ~1.6 s), so
-    that none of it happens on the event loop while cards stream in. Call it on a hint of a run
-    and when one starts; returns the thread, or None when everything asked for is done or under
-    way.
-
-    Not a daemon: quitting meanwhile waits for the import to end rather than finalizing the
-    interpreter under it (which has crashed)."""
-    provider_item = f"provider:{kind.value}"
-    wanted = {provider_item} | ({f"language:{language}"} if language else set())
-    todo = wanted - _warmed
-    if not todo:
-        return None
-    _warmed.update(todo)
-
-    def target() -> None:
-        try:
-            if language and f"language:{language}" in todo:
-                prime_highlighting(language)
-                prime_syntax(language)
-            if provider_item in todo:
-                preload(kind)
-        except Exception:  # the run itself reports a broken install, with context
-            log.debug("warming up failed", exc_info=True)
-
-    thread = threading.Thread(target=target, name="cardsmith-warm-up")
-    thread.start()
-    return thread
+    async def aclose(self) -> None: ...
 
 
 class RunController(QObject):
@@ -92,6 +67,7 @@ class RunController(QObject):
         run_started(list): names of the components that will be sent.
         run_finished(RunTotals): exactly once per started run, after every other signal of it.
         run_stopped(str): the whole run stopped (key refused, model unknown, API unreachable).
+        fix_skipped(str, str): component name, why "Fix with notes" left its card as it was.
     """
 
     card_changed = Signal(object)
@@ -101,16 +77,19 @@ class RunController(QObject):
     run_started = Signal(list)
     run_finished = Signal(object)
     run_stopped = Signal(str)
+    fix_skipped = Signal(str, str)
 
     warm_up = staticmethod(warm_up)
 
     def __init__(
-        self, provider_factory: Callable[[], Provider], parent: QObject | None = None
+        self, provider_factory: Callable[[ProviderConfig], Provider], parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self._provider_factory = provider_factory
         self.progress = RunProgress()
-        self._generation: Generation | None = None
+        self.batch_progress: BatchProgress | None = None
+        """The current (or last) run's batches over ``progress``, when it is a batch run."""
+        self._cancel: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._active = False
         self._cancelled = False
@@ -131,8 +110,14 @@ class RunController(QObject):
     def running(self) -> bool:
         return self._active
 
-    def start(self, plan_path: Path, plan: Plan, options: GenerateOptions) -> list[PlannedCard]:
-        """Decide what to send and start the run as a task on the current (qasync) loop.
+    def start(
+        self, plan_path: Path, plan: Plan, options: GenerateOptions, config: ProviderConfig | None = None,
+        *, reviews: Callable[[Sink], ReviewPipeline] | None = None,
+    ) -> list[PlannedCard]:
+        """Decide what to send and start the run as a task on the current (qasync) loop, on the
+        provider ``config`` describes (None: the plan's front matter, then the environment).
+        ``reviews(sink)``: a pipeline that reviews each card as soon as it is written (its
+        reviewer's provider made only when something is sent).
 
         Returns every planned card. Raises ``UsageError`` (e.g. an unknown ``only`` name) and
         whatever the provider factory raises (``KeyMissingError``) before anything is sent.
@@ -141,26 +126,57 @@ class RunController(QObject):
         """
         if self._active:
             raise RuntimeError("a run is already in progress")
-        loop = asyncio.get_event_loop()  # the qasync loop, running under app.exec()
-        generation = Generation(plan_path, plan, None, options, self._on_event)
-        planned = generation.prepare()
+        pipeline: ReviewPipeline | None = None
+
+        def forward(event: object) -> Awaitable[None] | None:
+            return pipeline.on_writer_event(event) if pipeline is not None else self.on_event(event)
+
+        generation = Generation(plan_path, plan, None, options, forward)
+        # The cards of a pending batch are paid for and on their way: not sent again.
+        planned = generation.planned = held_in_batch(generation.prepare(), load_state(plan_path))
         names = [p.component.name for p in planned if p.send]
         if not names:
             return planned
-        provider = self._provider_factory()
-        warm_up(plan.settings.language)
+        config = config or resolve_provider_config(plan=plan.settings)
+        provider = self._provider_factory(config)
+        warm_up(plan.settings.language, config.kind)
         generation.provider = provider
-        self._reset(generation)
-        self.run_started.emit(names)
-        self._task = loop.create_task(self._run(generation, provider), name="cardsmith run")
-        self._heartbeat.start()
+        providers = [provider]
+        if reviews is not None:
+            try:
+                pipeline = reviews(self.on_event)
+            except BaseException:
+                asyncio.get_event_loop().create_task(provider.aclose())
+                raise
+            providers.append(pipeline.reviewer.provider)
+        runner = pipeline or generation
+        work = (lambda: pipeline.run(generation)) if pipeline is not None else generation.run
+        self.launch(names, work, runner.cancel, providers, local=is_local(provider))
         return planned
+
+    def launch(
+        self, names: list[str], work: Callable[[], Awaitable[object]], cancel: Callable[[], None],
+        providers: Sequence[Closable], *, local: bool = False, batch: bool = False,
+    ) -> None:
+        """Start any run that reports through ``on_event`` (a review, a fix, a batch) as a task on
+        the current (qasync) loop: ``work()`` is the run, ``cancel()`` stops it, ``providers`` (and
+        batch clients) are closed when it ends, ``names`` are the cards it works on, ``local``: it
+        costs nothing, ``batch``: its batches get rows of their own (``batch_progress``)."""
+        if self._active:
+            raise RuntimeError("a run is already in progress")
+        self._reset(cancel)
+        self.progress.local = local  # the bar reads "local, no cost"
+        self.batch_progress = BatchProgress(self.progress) if batch else None
+        self.run_started.emit(list(names))
+        loop = asyncio.get_event_loop()  # the qasync loop, running under app.exec()
+        self._task = loop.create_task(self._run(work, providers), name="cardsmith run")
+        self._heartbeat.start()
 
     def cancel(self) -> None:
         """Stop every request promptly; finished cards are kept. Harmless when idle."""
-        if self._active and self._generation is not None:
+        if self._active and self._cancel is not None:
             self._cancelled = True
-            self._generation.cancel()
+            self._cancel()
 
     async def wait(self) -> None:
         """Return when the current run's task has finished (e.g. before closing the window)."""
@@ -175,9 +191,9 @@ class RunController(QObject):
 
     # -- the run ----------------------------------------------------------------------------------
 
-    def _reset(self, generation: Generation) -> None:
+    def _reset(self, cancel: Callable[[], None]) -> None:
         self.progress = RunProgress()
-        self._generation = generation
+        self._cancel: Callable[[], None] | None = cancel
         self._active = True
         self._cancelled = False
         self._totals = None
@@ -187,25 +203,29 @@ class RunController(QObject):
         self._card_throttle.cancel()
         self._overall_throttle.cancel()
 
-    async def _run(self, generation: Generation, provider: Provider) -> None:
+    async def _run(self, work: Callable[[], Awaitable[object]], providers: Sequence[Closable]) -> None:
+        ended = False
         try:
-            totals = await generation.run()
-            self._totals = self._totals or totals
+            result = await work()
+            ended = True
+            if isinstance(result, ev.RunTotals):  # a batch run returns its outcome instead
+                self._totals = self._totals or result
         except asyncio.CancelledError:
             # The task itself was cancelled (not the run's Cancel): report, then let it end.
             log.info("the run task was cancelled")
             raise
         except Exception:
-            log.exception("the generation run failed unexpectedly")
+            log.exception("the run failed unexpectedly")
         finally:
-            try:
-                await provider.aclose()
-            except Exception:
-                log.warning("closing the provider failed", exc_info=True)
-            self._finish()
+            for provider in providers:
+                try:
+                    await provider.aclose()
+                except Exception:
+                    log.warning("closing the provider failed", exc_info=True)
+            self._finish(ended)
 
-    def _finish(self) -> None:
-        if self._totals is None:
+    def _finish(self, ended: bool = True) -> None:
+        if not ended:
             self._settle_unfinished()
         self._heartbeat.stop()
         self._card_throttle.flush()
@@ -216,7 +236,7 @@ class RunController(QObject):
         totals = self._totals or self._totals_from_progress()
         # Cleared before the signal, so that a handler may start the next run right away.
         self._active = False
-        self._generation = None
+        self._cancel = None
         self.run_finished.emit(totals)
 
     def _settle_unfinished(self) -> None:
@@ -249,13 +269,25 @@ class RunController(QObject):
 
     # -- events (hot path: keep it O(1), no widget work) ----------------------------------------
 
-    def _on_event(self, event: object) -> None:
+    def on_event(self, event: object) -> None:
+        """The sink of the current run's events (engine, review and batch events alike)."""
         if isinstance(event, CardSaved):
             self.progress.apply(event)  # counts repaired cards for the summary
             self.card_saved.emit(event.component, event.card)
             return
-        card = self.progress.apply(event)
-        if isinstance(event, ev.Delta):
+        card = self.batch_progress.apply(event) if self.batch_progress is not None else self.progress.apply(event)
+        if isinstance(card, BatchRow):  # a batch's own row: the panel polls it
+            card = None
+            if isinstance(event, BatchSubmitted) and not event.repairs:
+                for name in event.components:  # each now "in batch"
+                    self._emit_card_now(name)
+        if isinstance(event, ReviewSaved):  # the card as written, its review in its front matter
+            self.card_saved.emit(event.component, event.card)
+        elif isinstance(event, FixSkipped):
+            self.fix_skipped.emit(event.component, event.reason)
+        elif isinstance(event, ReviewEvent) and isinstance(event.event, ev.RunStopped):
+            self.run_stopped.emit(f"review: {event.event.reason}")
+        elif isinstance(event, ev.Delta):
             self._texts.setdefault(event.component, []).append(event.text)
             self._dirty_texts[event.component] = None
         elif isinstance(event, ev.Started):

@@ -25,13 +25,19 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QTextCursor, QTextDocument
 
 from app.core.plan import Component, Plan
+from app.core.review import ReviewStatus, review_status
 from app.core.states import CardState
 from app.core.store import CardStore, StoredCard, StoreSnapshot
+from app.engine.batch_state import BatchState, held_in_batch, load_state
 from app.engine.generate import GenerateOptions, PlannedCard, plan_generation
 from app.engine.progress import CardProgress
+from app.engine.provider_config import ProviderConfig
+from app.engine.roles import Role
+from app.errors import CardsmithError
 from app.settings import Settings, generate_options
 from app.ui.document import PlanDocument
 from app.ui.preview_markup import PreviewCard
+from app.ui.providers import provider_config, run_options
 from app.ui.run_controller import RunController
 
 REPARSE_DELAY_MS = 250
@@ -89,6 +95,8 @@ class Session(QObject):
         self._plan: Plan = self._document.parse("")
         self._components: dict[str, Component] = {}
         self._snapshot: StoreSnapshot | None = None
+        self._batch: BatchState | None = None
+        """The plan's pending batches, read with the card folder."""
         self._stored: dict[str, CardState] = {}
         self._run_names: dict[str, str] = {}
         """Component key -> name of every card the current (or last) run sends."""
@@ -122,6 +130,11 @@ class Session(QObject):
     def snapshot(self) -> StoreSnapshot | None:
         """The card folder as last read (None for a plan never saved), with every card written since."""
         return self._snapshot
+
+    @property
+    def pending_batch(self) -> BatchState | None:
+        """The plan's batches whose results are not stored yet (as of the last read of the cards)."""
+        return self._batch
 
     @property
     def settings(self) -> Settings:
@@ -180,11 +193,34 @@ class Session(QObject):
         if body is None:
             body = stored.body if stored else ""
         findings = stored.meta.findings if stored is not None and body == stored.body else ()
-        return PreviewCard(key, component.name if component else key, body, self.state(key), findings)
+        review = stored.meta.review if stored is not None else None
+        return PreviewCard(key, component.name if component else key, body, self.state(key), findings, review)
+
+    def review_status(self, key: str) -> ReviewStatus:
+        """The stored card's review as it holds for the card's body now (none without one)."""
+        stored = self.stored_card(key)
+        return review_status(stored.meta.review, stored.body) if stored is not None else ReviewStatus.NONE
+
+    def provider_config(self, role: Role = Role.EXECUTE) -> ProviderConfig:
+        """The API ``role``'s requests go to: the plan's front matter, then the Settings, then the
+        environment (raises UsageError for a bad ``CARDSMITH_PROVIDER``)."""
+        return provider_config(self._plan.settings, self._settings, role)
 
     def generate_options(self, options: GenerateOptions | None = None) -> GenerateOptions:
-        """A run's options with the settings filled in where the caller left the plan's value."""
-        return generate_options(self._settings, options or GenerateOptions())
+        """A run's options with the settings and the provider's defaults filled in where the caller
+        left the plan's value (the resolved model, a local server's concurrency and stall timeout)."""
+        options = options or GenerateOptions()
+        try:
+            config = self.provider_config()
+        except CardsmithError:  # a run says why it cannot start; the states read the plan alone
+            return generate_options(self._settings, options)
+        return run_options(self._settings, config, options)
+
+    def default_concurrency(self) -> int:
+        """Parallel requests of a run the writer does not tune: the Settings', else the plan's
+        front matter, else the provider's (a local server: one), else the plan's default."""
+        concurrency = self.generate_options().concurrency
+        return concurrency if concurrency is not None else self._plan.settings.concurrency
 
     # -- changing it ------------------------------------------------------------------------------
 
@@ -195,6 +231,17 @@ class Session(QObject):
     def start_new(self, path: Path, text: str) -> None:
         """A new plan that Save writes to ``path`` (not on disk yet): ``text`` is its unsaved text."""
         self._load_document(PlanDocument(Path(path), text), modified=True)
+
+    def start_untitled(self, text: str = "") -> None:
+        """A new plan with no file yet (Save asks where): ``text`` is its unsaved text."""
+        self._load_document(PlanDocument(None, text), modified=True)
+
+    def stream_text(self, text: str) -> None:
+        """Replace the whole text with ``text`` as it arrives (a draft growing): unsaved, parsed at
+        once, without an undo step per update."""
+        self.buffer.setPlainText(text)
+        self.buffer.setModified(True)
+        self.refresh()
 
     def _load_document(self, document: PlanDocument, *, modified: bool) -> None:
         self._document = document
@@ -260,16 +307,26 @@ class Session(QObject):
 
     def _planned(self, only: tuple[str, ...] = ()) -> list[PlannedCard]:
         assert self._snapshot is not None
-        return plan_generation(self._plan, self._snapshot, self.generate_options(GenerateOptions(only=only)))
+        planned = plan_generation(self._plan, self._snapshot, self.generate_options(GenerateOptions(only=only)))
+        return held_in_batch(planned, self._batch)  # "in batch" until its result is stored
 
     def _replan(self) -> None:
         if self.path is None:
+            self._batch = None
             self._stored = {c.key: CardState.MISSING for c in self._plan.components}
         else:
             if self._snapshot is None:
                 self._snapshot = CardStore(self.path).load(self._plan)
+                self._batch = self._read_batch_state(self.path)
             self._stored = {p.component.key: p.state for p in self._planned()}
         self.cards_changed.emit()
+
+    @staticmethod
+    def _read_batch_state(path: Path) -> BatchState | None:
+        try:
+            return load_state(path)
+        except CardsmithError:  # a damaged file: a batch run or `cardsmith batch` says so
+            return None
 
     def _on_run_started(self, names: list[str]) -> None:
         self._run_names = {name.casefold(): name for name in names}

@@ -1,5 +1,5 @@
-"""The settings dialog: model, limits, column, theme, and where the API key comes from
-(docs/formats.md#the-api-key).
+"""The settings dialog: provider and models (``app.ui.provider_box``), limits, column, theme, and
+where the API key comes from (docs/formats.md#the-api-key).
 
 The key is shown only as where it comes from ("set (system keyring)"...), never as text. Every
 keyring call runs off the GUI thread (``asyncio.to_thread`` on the qasync loop; ``app.apikey``
@@ -48,9 +48,9 @@ from app.settings import (
     load_settings,
     save_settings,
 )
+from app.ui.provider_box import ERROR_STYLE, PLANS_CHOICE, ProviderBox
 
-MODEL_CHOICES: tuple[str, ...] = ("claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5", "claude-3-5-haiku")
-PLANS_CHOICE = "(the plan's)"
+__all__ = ["CHECKING", "PLANS_CHOICE", "SettingsDialog", "open_settings_dialog"]
 THEME_CHOICES: tuple[tuple[str, str], ...] = (
     ("auto", "Automatic (follow the system)"),
     ("light", "Light"),
@@ -62,12 +62,12 @@ STATUS_WORDS: dict[str, str] = {
     "session": "set (this session only)",
     "none": "not set",
 }
+PROVIDERS_CHOICE = "(the provider's)"
 CHECKING = "checking…"
 NO_KEYRING_HELP = (
     "Set ANTHROPIC_API_KEY in the environment before starting Cardsmith, or use a key for this"
     " session only (kept in memory, forgotten when Cardsmith quits)."
 )
-ERROR_STYLE = "color: #b3261e;"
 
 
 def open_settings_dialog(settings: Settings, parent: QWidget | None = None) -> SettingsDialog:
@@ -102,6 +102,8 @@ class SettingsDialog(QDialog):
         self._tasks: set[asyncio.Task[None]] = set()
         self._finished = False
 
+        self.provider_box = ProviderBox(settings, self)
+        self.model_combo = self.provider_box.model_combo
         self._build_general(settings)
         self._build_key_section()
         self.error_label = QLabel(self)
@@ -114,6 +116,7 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.provider_box)
         layout.addWidget(self.general_box)
         layout.addWidget(self.key_box)
         layout.addWidget(self.error_label)
@@ -125,22 +128,18 @@ class SettingsDialog(QDialog):
 
     def _build_general(self, s: Settings) -> None:
         self.general_box = QGroupBox("Generation and preview", self)
-        self.model_combo = QComboBox(self.general_box)
-        self.model_combo.setEditable(True)
-        self.model_combo.addItems([PLANS_CHOICE, *MODEL_CHOICES])
-        self.model_combo.setToolTip("Pick a model or type any model id; (the plan's) uses the plan's model")
-        self.model_combo.setCurrentText(s.model or PLANS_CHOICE)
-
         self.concurrency_spin = self._optional_spin(CONCURRENCY_RANGE, s.concurrency)
         self.max_tokens_spin = self._optional_spin(MAX_TOKENS_RANGE, s.max_tokens)
         self.max_tokens_spin.setSingleStep(256)
 
         self.stall_spin = QDoubleSpinBox(self.general_box)
-        self.stall_spin.setRange(*STALL_TIMEOUT_RANGE)
+        self.stall_spin.setRange(STALL_TIMEOUT_RANGE[0] - 1, STALL_TIMEOUT_RANGE[1])
         self.stall_spin.setDecimals(0)
         self.stall_spin.setSuffix(" s")
-        self.stall_spin.setValue(s.stall_timeout_s)
-        self.stall_spin.setToolTip("A stream that sends nothing for this long is retried")
+        self.stall_spin.setSpecialValueText(PROVIDERS_CHOICE)
+        self.stall_spin.setValue(s.stall_timeout_s if s.stall_timeout_s is not None else self.stall_spin.minimum())
+        self.stall_spin.setToolTip("A stream that sends nothing for this long is retried; the"
+                                   " provider's: 60 s, a local server 300 s")
 
         self.attempts_spin = QSpinBox(self.general_box)
         self.attempts_spin.setRange(*MAX_ATTEMPTS_RANGE)
@@ -162,7 +161,6 @@ class SettingsDialog(QDialog):
         self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(s.theme)))
 
         form = QFormLayout(self.general_box)
-        form.addRow("Model", self.model_combo)
         form.addRow("Concurrency", self.concurrency_spin)
         form.addRow("Max tokens", self.max_tokens_spin)
         form.addRow("Stall timeout", self.stall_spin)
@@ -190,13 +188,13 @@ class SettingsDialog(QDialog):
         )
 
     def current_settings(self) -> Settings:
-        model = self.model_combo.currentText().strip()
+        stall = self.stall_spin.value()
         return replace(
             self.initial,
-            model=None if model in ("", PLANS_CHOICE) else model,
+            **self.provider_box.values(),
             concurrency=self._optional_value(self.concurrency_spin),
             max_tokens=self._optional_value(self.max_tokens_spin),
-            stall_timeout_s=float(self.stall_spin.value()),
+            stall_timeout_s=None if stall == self.stall_spin.minimum() else float(stall),
             max_attempts=self.attempts_spin.value(),
             column_px=self.column_spin.value(),
             theme=self.theme_combo.currentData(),
@@ -205,6 +203,10 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         # Recent files are not edited here, and the window updates them on disk meanwhile:
         # keep the file's list rather than the one this dialog started with.
+        problem = self.provider_box.problem()
+        if problem:
+            self._show_error(problem)
+            return
         settings = replace(self.current_settings(), recent_files=load_settings().recent_files)
         try:
             save_settings(settings)

@@ -102,6 +102,18 @@ def stand_in(run_task: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> I
 
 
 @pytest.fixture
+def chat_api(run_task: Callable[..., Any]) -> Iterator[Any]:
+    """The chat-completions stand-in (``FakeChatCompletionsAPI``: a local model server such as
+    Ollama) serving on the window's own loop until the test ends; its ``v1_url`` is a base URL."""
+    from tests.fakes.chat_completions import FakeChatCompletionsAPI
+
+    api = FakeChatCompletionsAPI()
+    run_task(api.start())
+    yield api
+    run_task(api.stop())
+
+
+@pytest.fixture
 def make_window(qtbot: Any) -> Callable[..., Any]:
     """``make_window(plan, api=None, *, shown=True, remember=False)``: the one way a test opens a
     main window on ``plan`` (None: untitled). Runs go to the stand-in ``api`` when given; unsaved
@@ -114,7 +126,7 @@ def make_window(qtbot: Any) -> Callable[..., Any]:
     def make(plan: Path | None, api: Any = None, *, shown: bool = True, remember: bool = False) -> MainWindow:
         factory = None
         if api is not None:
-            factory = lambda: AnthropicProvider(api_key=STAND_IN_KEY, base_url=api.base_url)  # noqa: E731
+            factory = lambda _config: AnthropicProvider(api_key=STAND_IN_KEY, base_url=api.base_url)  # noqa: E731
         window = MainWindow(plan, provider_factory=factory)
         window.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
         qtbot.addWidget(window)

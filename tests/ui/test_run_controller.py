@@ -22,6 +22,7 @@ from app.engine import events as ev
 from app.engine.generate import GenerateOptions, PlannedCard
 from app.engine.progress import CardProgress, RunProgress
 from app.engine.provider import StreamChunk
+from app.engine.provider_config import ProviderConfig, ProviderKind
 from app.engine.providers.anthropic import AnthropicProvider
 from app.errors import KeyMissingError, UsageError
 from app.ui.generation_panel import BAR_MAX, GenerationPanel
@@ -56,15 +57,17 @@ class SpyProvider:
 
 
 class Factory:
-    """A provider factory pointed at the stand-in; remembers what it made."""
+    """A provider factory pointed at the stand-in; remembers what it made, and from which configuration."""
 
     def __init__(self, api: FakeMessagesAPI, key: str = "test-key") -> None:
         self.api, self.key = api, key
         self.made: list[SpyProvider] = []
+        self.configs: list[ProviderConfig] = []
 
-    def __call__(self) -> SpyProvider:
+    def __call__(self, config: ProviderConfig) -> SpyProvider:
         provider = SpyProvider(AnthropicProvider(api_key=self.key, base_url=self.api.base_url))
         self.made.append(provider)
+        self.configs.append(config)
         return provider
 
 
@@ -166,6 +169,9 @@ def test_six_cards_end_to_end_through_the_panel(
     assert (totals.total, totals.done, totals.failed, totals.stopped) == (6, 6, 0, None)
     assert not controller.running and factory.made[0].closed
     assert rec.stopped == []
+    # No configuration given: the plan's front matter, then the environment (Anthropic here).
+    assert [c.kind for c in factory.configs] == [ProviderKind.ANTHROPIC]
+    assert not controller.progress.local and "local" not in panel.overall_text
 
     for name in names:
         assert panel.bar_value(name) == BAR_MAX
@@ -294,7 +300,7 @@ def test_no_key_and_bad_usage_raise_before_anything_starts(
 ) -> None:
     calls = 0
 
-    def no_key() -> SpyProvider:
+    def no_key(_config: ProviderConfig) -> SpyProvider:
         nonlocal calls
         calls += 1
         raise KeyMissingError("no API key: set ANTHROPIC_API_KEY")

@@ -38,7 +38,7 @@ def test_the_state_rule(stored: CardState, run: CardState | None, running: bool,
 
 
 def make_session(qtbot: Any) -> Session:
-    def no_provider() -> Any:
+    def no_provider(_config: Any) -> Any:
         raise AssertionError("this test never runs")
 
     controller = RunController(no_provider)
