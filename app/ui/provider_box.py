@@ -15,7 +15,7 @@ import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
-from app.core.models import model_table
+from app.core.models import offered_models
 from app.core.plan_settings import base_url_problem
 from app.engine.provider import ProviderError
 from app.engine.provider_config import (
@@ -44,8 +44,7 @@ ERROR_STYLE = "color: #b3261e;"
 
 def anthropic_models() -> list[str]:
     """The models the table offers: current ones, then legacy ones marked so."""
-    table = model_table()
-    return [m.id for m in table.current()] + [m.id + LEGACY_MARK for m in table.legacy()]
+    return [label for _id, label in offered_models()]
 
 
 def model_id(text: str) -> str | None:
