@@ -21,6 +21,7 @@ from app.ui.qtapp import create_application  # noqa: E402
 
 
 async def scenario(window, api, out: Path) -> str | None:  # type: ignore[no-untyped-def]
+    from app.core.states import CardState
     from app.ui.generation_panel import BAR_MAX
 
     window.generate_all()
@@ -35,8 +36,10 @@ async def scenario(window, api, out: Path) -> str | None:  # type: ignore[no-unt
     full = [n for n, v in bars.items() if v == BAR_MAX]
     if len(full) != 3:
         return f"expected 3 full bars when paused, got {len(full)}: {bars}"
-    if not any(0 < (v or 0) < BAR_MAX for v in bars.values()):
-        return f"expected a card mid-stream when paused: {bars}"
+    # The default model thinks before it writes: a card mid-run is thinking or streaming.
+    busy = [n for n in names if window.session.state(n.casefold()) in (CardState.THINKING, CardState.STREAMING)]
+    if not busy:
+        return f"expected a card thinking or streaming when paused: {bars}"
     window.preview.scroll_to(names[2].casefold())
     await asyncio.sleep(0.8)
     screen = window.screen()
@@ -65,7 +68,7 @@ def main() -> int:
     from tests.fakes.messages_api import Step
 
     api = FakeMessagesAPI(mode="good", ttft_s=0.4, tokens_per_s=25.0)
-    # Three quick cards and slower ones, so that the pause catches three done and others mid-stream.
+    # Three quick cards and slower ones, so that the pause catches three done and others mid-run.
     for name in ("User Model", "Password Hashing", "Session Token"):
         api.script(name, Step("good", tokens_per_s=120.0))
     result: dict[str, object] = {}

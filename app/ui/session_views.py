@@ -78,7 +78,9 @@ class SessionViews(QObject):
         component = self._session.component(key)
         if component is not None and not self._controller.running:
             self._panel.set_state(component.name, state)
-        if not state.busy:  # a busy card's live text comes with card_text
+        # A busy card's live text comes with card_text; a thinking one has none yet, so its new
+        # state is shown here (else the preview would keep saying "streaming" through a retry).
+        if not state.busy or state is CardState.THINKING:
             self._preview.update_card(self._session.preview_card(key))
         self._cards.follow(key)
 
