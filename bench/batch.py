@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> str:
         ["peak RSS of the CLI writing the results", f"{write_mb:.0f} MB", f"< {TARGET_MB:g} MB: {verdict(write_mb < TARGET_MB)}"],
         ["its last line", summary, ""],
     ]
-    return table(f"5. Batch: {args.components:,} components", ["step", "time / memory", "target"], rows)
+    return table(f"7. Batch: {args.components:,} components", ["step", "time / memory", "target"], rows)
 
 
 if __name__ == "__main__":

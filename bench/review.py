@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> str:
         rows.append([way, f"{median(times[way]):.2f}", " ".join(f"{t:.2f}" for t in times[way]),
                      f"{ratio:.3f}", target])
     return table(
-        f"5. Review pipeline: {args.components} cards at concurrency {args.concurrency}, stand-in ttft "
+        f"6. Review pipeline: {args.components} cards at concurrency {args.concurrency}, stand-in ttft "
         f"{args.ttft} s, {args.tps:g} tok/s (wall seconds, whole processes, {args.rounds} rounds)",
         ["run", "median", "each round", "x generate alone", "target"],
         rows,
