@@ -14,6 +14,7 @@ import nh3
 from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.fenced_code import FencedCodeExtension
 from markdown.extensions.sane_lists import SaneListExtension
+from markdown.inlinepatterns import HtmlInlineProcessor
 from pygments.formatters import HtmlFormatter
 from pygments.styles import get_style_by_name
 from pygments.token import STANDARD_TYPES, Text, _TokenType
@@ -79,6 +80,13 @@ _CODEHILITE = {
     "pygments_formatter": _CardFormatter,
 }
 
+_INLINE_HTML = (
+    r"(<(\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s+[^\s\"'=<>`/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?"
+    r"|!--(?:(?!<!--|-->).)*--|[?](?:(?!<[?]|[?]>).)*[?]|!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)"
+)
+"""Inline raw HTML as CommonMark reads it: a tag name of letters, digits and "-" (Python-Markdown's
+own pattern, otherwise)."""
+
 # Markdown instances are stateful (reset() between documents) and not thread-safe: one per thread.
 _local = threading.local()
 
@@ -91,6 +99,11 @@ def _markdown() -> markdown.Markdown:
         md = markdown.Markdown(
             extensions=[FencedCodeExtension(), CodeHiliteExtension(**_CODEHILITE), SaneListExtension()]
         )
+        # Python-Markdown takes "<string, User>" for a tag (its tag names run to any character but
+        # space, quote, "<", ">" or "@"), and the sanitizer then drops it with the writer's words.
+        # CommonMark's tag names are letters, digits and "-": prose like Map<string, User> stays
+        # text, as lint's raw-html rule reads it too.
+        md.inlinePatterns.register(HtmlInlineProcessor(_INLINE_HTML, md), "html", 90)
         _local.md = md
     return md
 

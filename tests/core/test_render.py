@@ -606,3 +606,10 @@ def test_shell_theme_only_sets_the_html_class() -> None:
 def test_card_article_wraps_a_fragment() -> None:
     parsed = parse(card_article("<p>x</p>"))
     assert parsed.elements == [("article", {"class": "card"}), ("p", {})]
+
+
+def test_prose_with_angle_brackets_that_are_no_tag_renders_as_written() -> None:
+    # Python-Markdown alone reads "<string, User>" as a tag, and the sanitizer then drops it.
+    html = render_card("# T\n\nA user maps to a Map<string, User> entry, and a <b>bold</b> word.\n")
+    assert "Map&lt;string, User&gt; entry" in html
+    assert "<b>bold</b>" in html  # a real tag is still HTML (and the sanitizer's to judge)
