@@ -14,14 +14,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 
 from app.core.plan import Plan
-from app.engine.batch import BatchGeneration
-from app.engine.batch_client import BatchClient, make_batch_client
-from app.engine.batch_control import check_pending
 from app.engine.batch_state import load_state
 from app.engine.provider import ProviderError
 from app.engine.provider_config import ProviderKind
@@ -33,6 +31,11 @@ from app.ui.reviewers import ProviderFactory
 from app.ui.run_actions import RunActions
 from app.ui.run_controller import RunController
 from app.ui.session import Session
+
+# The batch machinery loads on first use, not before the window's first frame.
+if TYPE_CHECKING:
+    from app.engine.batch import BatchGeneration
+    from app.engine.batch_client import BatchClient
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,8 @@ class BatchActions(QObject):
         if path is None or pending is None:
             self._status("No batch is pending for this plan", 4000)
             return False
+        from app.engine.batch_client import make_batch_client
+
         client = self._runs.guarded("cancel the batch", lambda: make_batch_client(self._session.provider_config()))
         if client is None:
             return False
@@ -100,6 +105,9 @@ class BatchActions(QObject):
     # -- the run ----------------------------------------------------------------------------------
 
     def _start(self, path: Path, *, watch_only: bool = False) -> bool:
+        from app.engine.batch import BatchGeneration
+        from app.engine.batch_client import make_batch_client
+
         session, controller = self._session, self._controller
         config = session.provider_config()
         if config.kind is not ProviderKind.ANTHROPIC:
@@ -172,6 +180,8 @@ class BatchActions(QObject):
             self._status("Resuming the plan's pending batch…", 6000)
 
     async def _cancel(self, client: BatchClient, path: Path) -> None:
+        from app.engine.batch_control import check_pending
+
         try:
             rows = await check_pending(client, path, cancel=True)
         except (ProviderError, CardsmithError) as exc:

@@ -9,20 +9,24 @@ untitled, until the writer saves it where they like.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from app.engine.draft import DraftResult
 from app.engine.provider import Provider
 from app.engine.provider_config import ProviderConfig
 from app.engine.roles import ROLE_DEFAULTS, Role
 from app.errors import CardsmithError
 from app.ui.actions import window_action
-from app.ui.draft_dialog import DraftDialog
 from app.ui.providers import provider_config, settings_choice
 from app.ui.session import Session
+
+# The drafting dialog and engine load on first use, not before the window's first frame.
+if TYPE_CHECKING:
+    from app.engine.draft import DraftResult
+    from app.ui.draft_dialog import DraftDialog
 
 
 class PlanDrafts(QObject):
@@ -62,6 +66,8 @@ class PlanDrafts(QObject):
         if dialog is None:
             if not self._may_discard():
                 return None
+            from app.ui.draft_dialog import DraftDialog
+
             dialog = self.dialog = DraftDialog(
                 self._window, default_model=self._default_model(), provider_factory=self._provider_factory,
                 choice=settings_choice(self._session.settings))

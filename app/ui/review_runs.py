@@ -9,15 +9,13 @@ review reaches the session as the card it was written into.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
 from app.core.store import CardStore, StoreSnapshot
-from app.engine.fix import FixPlan, Fixer, plan_fixes
 from app.engine.provider import is_local
-from app.engine.review import ReviewOptions, plan_reviews
-from app.engine.review_pipeline import ReviewPipeline
 from app.engine.runner import RunOptions
 from app.ui.actions import window_action
 from app.ui.banner import Banner
@@ -25,6 +23,10 @@ from app.ui.reviewers import ProviderFactory, reviewer_for
 from app.ui.run_actions import RunActions
 from app.ui.run_controller import RunController
 from app.ui.session import Session
+
+# The review and fix machinery loads on first use, not before the window's first frame.
+if TYPE_CHECKING:
+    from app.engine.fix import FixPlan
 
 class ReviewActions(QObject):
     """Review all (Run menu) and Fix with notes (Card menu: the selected cards, else the one shown).
@@ -55,6 +57,8 @@ class ReviewActions(QObject):
         path = self._runs.ready()
         if path is None:
             return False
+        from app.engine.review import ReviewOptions, plan_reviews
+
         plan = self._session.plan
         planned = plan_reviews(plan, self._snapshot(), ReviewOptions(force=force))
         cards = [p.card for p in planned if p.send and p.card is not None]
@@ -82,6 +86,8 @@ class ReviewActions(QObject):
         if not components:
             self._status("Select the cards to fix first", 4000)
             return False
+        from app.engine.fix import plan_fixes
+
         fixes = plan_fixes(self._session.plan, self._snapshot(), components)
         if not fixes.to_fix:
             skipped = "; ".join(f"{name}: {why}" for name, why in fixes.skipped)
@@ -91,6 +97,9 @@ class ReviewActions(QObject):
         return bool(self._runs.guarded("fix", lambda: self._start_fix(fixes)))
 
     def _start_fix(self, fixes: FixPlan) -> bool:
+        from app.engine.fix import Fixer
+        from app.engine.review_pipeline import ReviewPipeline
+
         session, controller = self._session, self._controller
         config = session.provider_config()
         options = session.generate_options()
