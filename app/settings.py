@@ -32,7 +32,7 @@ from app.errors import CardsmithError
 from app.paths import config_dir
 
 if TYPE_CHECKING:  # the engine is imported by a run, not by reading the preferences
-    from app.engine.generate import GenerateOptions
+    from app.engine.send_plan import GenerateOptions
 
 log = logging.getLogger(__name__)
 

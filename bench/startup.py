@@ -52,19 +52,12 @@ def child(kind: str, target: str) -> None:
     """One sample: prints a JSON line of seconds since the parent spawned it, and PSS in MiB."""
     marks: dict[str, float] = {}
     if kind == "app":
-        from app.cli import SUBCOMMANDS  # noqa: F401  (what app.__main__ does first)
-        from app.ui.qtapp import create_application
+        from app.__main__ import main as _entry  # noqa: F401  (what `cardsmith PLAN` imports first)
+        from app.ui.launch import open_window
 
-        app, _loop = create_application([sys.argv[0]])
-        from app.ui.main_window import MainWindow
-        from app.ui.termination import install_termination_handler
-
-        termination = install_termination_handler(app)
-        window = MainWindow(Path(target))
-        if termination is not None:
-            termination.before_exit = window.keep_work
-        window.remember_state()
-        window.show()
+        opened = open_window([target])
+        assert not isinstance(opened, int), f"the window did not open (exit {opened})"
+        app, window = opened.app, opened.window
         preview = window.preview
     else:
         from PySide6 import QtWebEngineWidgets  # noqa: F401

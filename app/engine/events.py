@@ -9,9 +9,11 @@ order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Union
 
 from app.core.card import Finding
+from app.core.store import StoredCard
 from app.engine.provider import FaultKind, StopReason
 
 
@@ -209,3 +211,19 @@ TERMINAL_EVENTS: tuple[type, ...] = (Done, Failed, Cancelled, NotRun)
 def is_terminal(event: object) -> bool:
     """True for the one event that ends a card's part in a run."""
     return isinstance(event, TERMINAL_EVENTS)
+
+
+@dataclass(frozen=True)
+class CardSaved:
+    """A finished card was linted and written to the card folder (follows its ``Done``)."""
+
+    component: str
+    card: StoredCard
+    """The card as written: a window shows it without reading the file back."""
+    findings: tuple[Finding, ...]
+    repaired: bool = False
+    """The stored body is a repair's answer (it linted better than the first one)."""
+
+    @property
+    def path(self) -> Path:
+        return self.card.path

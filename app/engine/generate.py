@@ -9,7 +9,7 @@ import asyncio
 import datetime as _dt
 import inspect
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -18,111 +18,25 @@ from app.core.history import find_by_body_hash, record_version
 from app.core.lint import error_count, lint_card, unwrap_markdown_fence
 from app.core.plan import Component, Plan
 from app.core.pricing import TokenUsage, usage_cost_usd
-from app.core.prompt import CardRequest, build_repair_request, build_request
-from app.core.states import CardState, should_send
-from app.core.store import CardStore, StoredCard, StoreSnapshot, card_state
-from app.engine.events import Done, Event, RunTotals
+from app.core.prompt import CardRequest, build_repair_request
+from app.core.store import CardStore, StoredCard, StoreSnapshot
+from app.engine.events import CardSaved, Done, Event, RunTotals  # noqa: F401  (CardSaved re-exported)
 from app.engine.provider import Provider, is_local
 from app.engine.card_run import Job
 from app.engine.follow_ups import FollowUp
 from app.engine.rate_budget import keep_seen_limits, run_start
-from app.engine.roles import Role, request_settings
 from app.engine.runner import Runner, RunOptions
-from app.errors import StoreError, UsageError
+from app.engine.send_plan import (  # noqa: F401  (re-exported: the run's callers plan with them)
+    GenerateOptions,
+    PlannedCard,
+    plan_generation,
+    select_components,
+)
+from app.errors import StoreError
 
 log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class GenerateOptions:
-    only: tuple[str, ...] = ()
-    force: bool = False
-    """Regenerate every card that is not locked, edited ones included."""
-    concurrency: int | None = None
-    """None: the plan's ``concurrency``."""
-    model: str | None = None
-    """None: the plan's ``model``."""
-    max_tokens: int | None = None
-    """None: the plan's ``max_tokens`` (the window's settings may override it)."""
-    stall_timeout_s: float = 60.0
-    max_attempts: int = 4
-    seed: int | None = None
-    repairs: int = 1
-    """Repair requests per card at most when its answer has lint errors; 0 turns repair off."""
-    cache: bool = True
-    """Mark the shared context for the prompt cache and send the first request alone when it is
-    long enough to be cached; False sends every request at once, unmarked."""
-
-    def __post_init__(self) -> None:
-        if self.repairs < 0:
-            raise UsageError(f"repairs must be 0 or more (got {self.repairs})")
-
-
-@dataclass(frozen=True)
-class PlannedCard:
-    component: Component
-    request: CardRequest
-    state: CardState
-    send: bool
-
-
-@dataclass(frozen=True)
-class CardSaved:
-    """A finished card was linted and written to the card folder (follows its ``Done``)."""
-
-    component: str
-    card: StoredCard
-    """The card as written: a window shows it without reading the file back."""
-    findings: tuple[Finding, ...]
-    repaired: bool = False
-    """The stored body is a repair's answer (it linted better than the first one)."""
-
-    @property
-    def path(self) -> Path:
-        return self.card.path
-
-
 GenerationEvent = Event | CardSaved
-
-
-def select_components(plan: Plan, only: tuple[str, ...]) -> list[Component]:
-    """The components a run considers; an unknown ``--only`` name is a usage error."""
-    if not only:
-        return list(plan.components)
-    chosen: list[Component] = []
-    for name in only:
-        component = plan.component(name)
-        if component is None:
-            known = ", ".join(c.name for c in plan.components[:6])
-            more = ", ..." if len(plan.components) > 6 else ""
-            raise UsageError(f"unknown component '{name}' (the plan has: {known}{more})")
-        if component not in chosen:
-            chosen.append(component)
-    return sorted(chosen, key=plan.components.index)
-
-
-def plan_generation(
-    plan: Plan, snapshot: StoreSnapshot, options: GenerateOptions
-) -> list[PlannedCard]:
-    settings = request_settings(
-        Role.EXECUTE, plan.settings, model=options.model, max_tokens=options.max_tokens
-    )
-    planned: list[PlannedCard] = []
-    for component in select_components(plan, options.only):
-        request = build_request(
-            plan,
-            component,
-            model=settings.model,
-            max_tokens=settings.max_tokens,
-            effort=settings.effort,
-            thinking=settings.thinking,
-            cache=options.cache,
-        )
-        state = card_state(snapshot.card(component), request.sha256())
-        planned.append(PlannedCard(component, request, state, should_send(state, force=options.force)))
-    if sum(p.send for p in planned) < 2:
-        # No other request of this run would read the cache: a write would only cost more.
-        planned = [replace(p, request=replace(p.request, cache_system=False)) for p in planned]
-    return planned
 
 
 def utc_now_iso() -> str:

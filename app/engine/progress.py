@@ -9,7 +9,7 @@ from typing import Callable
 
 from app.core.states import CardState
 from app.engine import events as ev
-from app.engine.generate import CardSaved
+from app.engine.events import CardSaved
 from app.engine.provider import FaultKind
 from app.engine.review_events import REVIEW_EVENTS, ReviewEvent
 from app.engine.review_progress import ReviewRow, ReviewTotals, fold_review, new_review_totals

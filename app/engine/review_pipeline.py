@@ -7,7 +7,7 @@ import asyncio
 from typing import Protocol
 
 from app.engine.events import RunTotals
-from app.engine.generate import CardSaved
+from app.engine.events import CardSaved
 from app.engine.review import Reviewer
 from app.engine.review_events import Sink, deliver
 

@@ -6,11 +6,16 @@ outline, panel and preview), keeps the editor read-only while a run may write it
 between cards with findings. The window constructs it, puts ``page`` in a tab, holds ``actions``,
 and calls ``refresh`` (the cards changed), ``follow`` (one card's state changed), ``show`` and
 ``flush`` (before a run starts).
+
+The tab's editor and history are not part of the window's first frame: they are built by
+``build()`` (the window calls it after its first paint, or when the tab is first shown) or when
+something asks for ``editor``; until then the tab only remembers which card it will show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
@@ -32,10 +37,12 @@ from app.core.states import CardState
 from app.core.store import CardStore, StoredCard
 from app.errors import CardsmithError
 from app.ui.actions import window_action
-from app.ui.card_editor import CardContext, CardEditor, lint_body
-from app.ui.history_view import HistoryView
 from app.ui.preview_markup import PreviewCard
 from app.ui.session import Session
+
+if TYPE_CHECKING:
+    from app.ui.card_editor import CardContext, CardEditor
+    from app.ui.history_view import HistoryView
 
 Status = Callable[[str, int], None]
 """Shows a line in the status bar for so many milliseconds."""
@@ -111,18 +118,14 @@ class CardActions(QObject):
         self._preview = preview
         self._problem = problem
         self._status = status
-        self.editor = CardEditor()
+        self._editor: CardEditor | None = None
+        self._history: HistoryView | None = None
+        self._key: str | None = None
+        """The card the tab shows, or will show once built."""
         self.orphans = OrphanPanel()
-        self.history = HistoryView(self.editor)
         self.page = QWidget()
-        layout = QVBoxLayout(self.page)
-        split = QSplitter(Qt.Orientation.Vertical, self.page)
-        split.addWidget(self.editor)
-        split.addWidget(self.history)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        layout.addWidget(split, 1)
-        layout.addWidget(self.orphans)
+        self._layout = QVBoxLayout(self.page)
+        self._layout.addWidget(self.orphans)
         self.choose_component: Callable[[str, list[str]], str | None] = self._choose_component
         """Asked which component an orphan card goes to (its name, the free names); tests replace it."""
 
@@ -130,17 +133,55 @@ class CardActions(QObject):
         self.act_prev = window_action(
             self, "&Previous card with findings", lambda: self.next_finding(-1), "Shift+F8"
         )
-        self.act_lock = window_action(self, "&Approve / unlock card", self.editor.toggle_lock)
-        self.act_revert = window_action(self, "&Revert card", self.editor.revert)
+        self.act_lock = window_action(self, "&Approve / unlock card", lambda: self.editor.toggle_lock())
+        self.act_revert = window_action(self, "&Revert card", lambda: self.editor.revert())
         self.actions: tuple[QAction, ...] = (self.act_lock, self.act_revert, self.act_next, self.act_prev)
         """For the window to hold, so that their keys work in all of it."""
-
-        self.editor.preview_changed.connect(preview)
-        self.editor.card_written.connect(session.store_card)
-        self.editor.problem.connect(problem)
-        self.history.restored.connect(session.store_card)
-        self.history.problem.connect(problem)
         self.orphans.reattach_requested.connect(self.reattach)
+
+    @property
+    def built(self) -> bool:
+        return self._editor is not None
+
+    @property
+    def editor(self) -> CardEditor:
+        """The Card tab's editor (built now if it was not yet)."""
+        return self.build()
+
+    @property
+    def history(self) -> HistoryView:
+        self.build()
+        assert self._history is not None
+        return self._history
+
+    @property
+    def key(self) -> str | None:
+        """The component whose card the tab shows (or will show once built)."""
+        return self._editor.key if self._editor is not None else self._key
+
+    def build(self) -> CardEditor:
+        """Build the tab's editor and history (once) and show the card it was asked to show."""
+        if self._editor is not None:
+            return self._editor
+        from app.ui.card_editor import CardEditor
+        from app.ui.history_view import HistoryView
+
+        editor = self._editor = CardEditor()
+        self._history = HistoryView(editor)
+        split = QSplitter(Qt.Orientation.Vertical, self.page)
+        split.addWidget(editor)
+        split.addWidget(self._history)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        self._layout.insertWidget(0, split, 1)
+        editor.preview_changed.connect(self._preview)
+        editor.card_written.connect(self._session.store_card)
+        editor.problem.connect(self._problem)
+        self._history.restored.connect(self._session.store_card)
+        self._history.problem.connect(self._problem)
+        if self._key is not None:
+            self._show(self._context(self._key))
+        return editor
 
     def add_menu(self, menus: QMenuBar) -> QMenu:
         menu = menus.addMenu("&Card")
@@ -157,6 +198,8 @@ class CardActions(QObject):
         """The cards changed: follow them (orphans, the card shown, its contract, its state)."""
         snapshot = self._session.snapshot
         self.orphans.set_orphans(list(snapshot.orphans) if snapshot else [])
+        if self._editor is None:
+            return
         key = self.editor.key
         if key is None:
             return
@@ -168,6 +211,8 @@ class CardActions(QObject):
 
     def follow(self, key: str) -> None:
         """One card's state or stored card changed (the session has it already)."""
+        if self._editor is None:
+            return
         shown = self.editor.context
         if shown is None or key != shown.key:
             return
@@ -177,12 +222,15 @@ class CardActions(QObject):
 
     def show(self, key: str) -> None:
         """Load a component's card into the editor (nothing happens if it is already there)."""
-        if key != self.editor.key:
+        if self._editor is None:
+            self._key = key
+        elif key != self.editor.key:
             self._show(self._context(key))
 
     def flush(self) -> None:
         """Write a pending edit now (before a run looks at the card folder)."""
-        self.editor.flush()
+        if self._editor is not None:
+            self._editor.flush()
 
     # -- F8 ---------------------------------------------------------------------------------------
 
@@ -192,7 +240,7 @@ class CardActions(QObject):
         keys = [c.key for c in self._session.plan.components]
         if not keys:
             return None
-        current = self.editor.key
+        current = self.key
         start = keys.index(current) if current in keys else (-1 if step > 0 else len(keys))
         for offset in range(1, len(keys) + 1):
             key = keys[(start + step * offset) % len(keys)]
@@ -204,8 +252,10 @@ class CardActions(QObject):
 
     def findings_of(self, key: str) -> tuple[Finding, ...]:
         """Lint findings of a component's card as it is now (the editor's text for its card)."""
-        if key == self.editor.key and self.editor.card is not None:
-            return self.editor.findings
+        from app.ui.card_editor import lint_body
+
+        if self._editor is not None and key == self._editor.key and self._editor.card is not None:
+            return self._editor.findings
         card, component = self._session.stored_card(key), self._session.component(key)
         if card is None or component is None:
             return ()
@@ -252,6 +302,8 @@ class CardActions(QObject):
     # -- internals --------------------------------------------------------------------------------
 
     def _context(self, key: str) -> CardContext | None:
+        from app.ui.card_editor import CardContext
+
         session = self._session
         component = session.component(key)
         if component is None:

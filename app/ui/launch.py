@@ -5,11 +5,34 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, NamedTuple, Sequence
+
+
+class Opened(NamedTuple):
+    """What ``open_window`` made; all of it is kept for as long as the application runs."""
+
+    app: Any
+    window: Any
+    termination: Any
+    """The SIGTERM/SIGINT handler (None where signals cannot be watched): its wakeup socket must
+    stay open until the end."""
 
 
 def main(argv: Sequence[str]) -> int:
-    from app.core.new_plan import new_plan_refusal
+    opened = open_window(argv)
+    if isinstance(opened, int):
+        return opened
+    code = int(opened.app.exec())
+    dispose(opened.window)
+    return code
+
+
+def open_window(argv: Sequence[str]) -> Opened | int:
+    """The application and its window, shown (or the exit status of a refused plan path).
+
+    Only what the first frame needs is imported before ``show()`` (docs/architecture.md#start-up):
+    the preview is made first, so that WebEngine's renderer process starts while the rest of the
+    window is imported and built; the window loads the rest after its first paint."""
     from app.ui.qtapp import create_application
 
     args = [a for a in argv if not a.startswith("-")]
@@ -17,18 +40,26 @@ def main(argv: Sequence[str]) -> int:
     new_plan: Path | None = None
     if plan is not None and not plan.is_file():
         # Not there yet: a new plan that Save writes there (as editors do), unless it cannot be.
+        from app.core.new_plan import new_plan_refusal
+
         refusal = new_plan_refusal(plan)
         if refusal:
             print(f"cardsmith: error: {refusal}", file=sys.stderr)
             return 2
         new_plan, plan = plan, None
     app, _loop = create_application([sys.argv[0]])
-    from app.ui.main_window import MainWindow
     from app.ui.termination import install_termination_handler
 
     # Before the window: from here on SIGTERM/SIGINT end the app keeping unsaved edits, lock released.
     termination = install_termination_handler(app)
-    window = MainWindow(plan)
+    from app.settings import load_settings
+    from app.ui.preview import PreviewView
+
+    settings = load_settings()
+    preview = PreviewView(theme=settings.theme)
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(plan, preview=preview, settings=settings)
     if termination is not None:
         termination.before_exit = window.keep_work
     window.remember_state()
@@ -37,9 +68,7 @@ def main(argv: Sequence[str]) -> int:
     elif plan is None:
         window.recovery.offer()  # an untitled plan's edits from a session that did not close
     window.show()
-    code = int(app.exec())
-    dispose(window)
-    return code
+    return Opened(app, window, termination)
 
 
 def dispose(window: object) -> None:

@@ -9,7 +9,7 @@ file watching, the instance lock, plan files) the session and the few callables 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextCursor
@@ -27,13 +27,13 @@ from app.ui.card_actions import CardActions
 from app.ui.columns import SnugTabs, columns
 from app.ui.drafts import PlanDrafts
 from app.ui.editor import IssueList, PlanEditor
-from app.ui.export_dialog import ExportDialog, open_export_dialog
 from app.ui.file_watch import PlanWatcher
 from app.ui.generation_panel import GenerationPanel
 from app.ui.highlighter import MarkdownHighlighter
 from app.ui.instance_lock import InstanceLock
 from app.ui.outline import OutlineView
 from app.ui.plan_files import PlanFiles
+from app.ui.preload import preload_after_first_frame
 from app.ui.preview import PreviewView
 from app.ui.providers import default_provider_factory
 from app.ui.questions import Answer, ask_unsaved, ask_yes_no
@@ -43,8 +43,11 @@ from app.ui.run_actions import RunActions
 from app.ui.run_controller import RunController
 from app.ui.session import Session
 from app.ui.session_views import SessionViews
-from app.ui.settings_dialog import SettingsDialog, open_settings_dialog
 from app.ui.window_state import Splitters, remember_window_state, save_window_state
+
+if TYPE_CHECKING:  # dialogs are imported when first opened, not before the first frame
+    from app.ui.export_dialog import ExportDialog
+    from app.ui.settings_dialog import SettingsDialog
 
 
 class MainWindow(QMainWindow):
@@ -59,6 +62,8 @@ class MainWindow(QMainWindow):
         plan_path: Path | None = None,
         *,
         provider_factory: Callable[[ProviderConfig], Provider] | None = None,
+        preview: PreviewView | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
         self._closing = False
@@ -71,10 +76,10 @@ class MainWindow(QMainWindow):
         self.issue_list = IssueList()
         self.outline = OutlineView()
         self.panel = GenerationPanel()
-        self.preview = PreviewView()
+        self.preview = preview or PreviewView()  # the launcher makes it first (docs/architecture.md#start-up)
         provider_factory = provider_factory or default_provider_factory
         self.controller = RunController(provider_factory, self)
-        self.session = Session(self.editor.document(), self.controller, load_settings(), self)
+        self.session = Session(self.editor.document(), self.controller, settings or load_settings(), self)
         self.cards = CardActions(  # the Card tab, F8 / Shift+F8, orphan cards
             self.session, reveal=self.reveal_card, preview=self.preview.update_card,
             problem=self.banner.show_message, status=self.show_status, parent=self)
@@ -116,6 +121,8 @@ class MainWindow(QMainWindow):
             self.open_plan(Path(plan_path))
         else:
             self._update_title()
+        # What the first frame does not need is made ready after it, a piece per turn of the loop.
+        self.preview.first_shown.connect(lambda: preload_after_first_frame(self.cards.build))
 
     # -- construction -------------------------------------------------------------------------
 
@@ -129,6 +136,7 @@ class MainWindow(QMainWindow):
         self.middle = SnugTabs()
         self.middle.addTab(self.panel, "Run")
         self.middle.addTab(self.cards.page, "Card")
+        self.middle.currentChanged.connect(self._on_tab_changed)
         self.splitter = columns(self.left_splitter, self.middle, self.preview)  # the plan gets the room
 
         central = QWidget()
@@ -200,6 +208,13 @@ class MainWindow(QMainWindow):
         self.preview.set_theme(settings.theme)
         self.preview.setFixedWidth(settings.column_px)
 
+    def _on_tab_changed(self, _index: int) -> None:
+        """The Card tab is built when first shown; leaving it writes a pending edit."""
+        if self.middle.currentWidget() is self.cards.page:
+            self.cards.build()
+        else:
+            self.cards.flush()
+
     # -- selection ----------------------------------------------------------------------------
 
     def select_component(self, key: str) -> None:
@@ -212,7 +227,7 @@ class MainWindow(QMainWindow):
 
     def selected_names(self) -> list[str]:
         """The cards the writer chose: the panel's selected rows, else the card the Card tab shows."""
-        component = self.session.component(self.cards.editor.key or "")
+        component = self.session.component(self.cards.key or "")
         return self.panel.selected_names() or ([component.name] if component is not None else [])
 
     def reveal_card(self, key: str) -> None:
@@ -309,9 +324,13 @@ class MainWindow(QMainWindow):
         if path is None or snapshot is None or not snapshot.cards:
             self.banner.show_message("Nothing to export yet: generate some cards first.")
             return None
+        from app.ui.export_dialog import open_export_dialog
+
         return open_export_dialog(self, self.session.plan, snapshot, path)
 
     def open_settings(self) -> SettingsDialog:
+        from app.ui.settings_dialog import open_settings_dialog
+
         dialog = open_settings_dialog(self.session.settings, self)
         dialog.settings_saved.connect(self.session.apply_settings)
         return dialog
@@ -361,5 +380,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._closing = True
+        self.cards.flush()  # the Card tab's pending edit is written, whether or not it has focus
         self.session.close()
         event.accept()

@@ -59,10 +59,13 @@ class PreviewView(QWebEngineView):
 
     Signals:
         loaded: the shell finished loading (calls made before it are applied then).
+        first_shown: once, when the page has applied the first script that holds every card known
+            by then (or loaded with none to show): the window's first frame is complete.
     """
 
     COLUMN_PX = 400
     loaded = Signal()
+    first_shown = Signal()
 
     def __init__(
         self,
@@ -98,6 +101,7 @@ class PreviewView(QWebEngineView):
         self._theme_dirty = False
         self._scroll_key: str | None = None
         self._last_push = float("-inf")
+        self._first_shown = False
         self.js_calls = 0
         """Scripts sent to the page so far (diagnostics: shows the coalescing at work)."""
 
@@ -186,7 +190,10 @@ class PreviewView(QWebEngineView):
             self._scroll_key = None
         if self._dirty:
             self._timer.start(0)
+        complete = not self._first_shown and not self._dirty
         if order is None and not changes and theme is None and scroll is None:
+            if complete:
+                self._say_first_shown(True)
             return
         batches = split_changes(changes, MAX_SCRIPT_CHARS)
         for index, batch in enumerate(batches):
@@ -197,7 +204,8 @@ class PreviewView(QWebEngineView):
                     changes=batch,
                     theme=theme if first else None,
                     scroll=scroll if last else None,
-                )
+                ),
+                then=self._say_first_shown if complete and last else None,
             )
         self._last_push = time.monotonic()
 
@@ -299,16 +307,21 @@ class PreviewView(QWebEngineView):
         since_ms = (time.monotonic() - self._last_push) * 1000
         self._timer.start(int(max(0.0, UPDATE_INTERVAL_MS - since_ms)))
 
-    def _run_script(self, script: str) -> None:
+    def _run_script(self, script: str, then: Callable[[bool], None] | None = None) -> None:
         self.js_calls += 1
-        self._page.runJavaScript(
-            script, _APPLICATION_WORLD, self._check_result
-        )
 
-    @staticmethod
-    def _check_result(result: object) -> None:
-        if result is not True:
-            log.error("the preview could not apply an update (got %r)", result)
+        def applied(result: object) -> None:
+            if result is not True:
+                log.error("the preview could not apply an update (got %r)", result)
+            if then is not None:
+                then(result is True)
+
+        self._page.runJavaScript(script, _APPLICATION_WORLD, applied)
+
+    def _say_first_shown(self, _applied: bool) -> None:
+        if not self._first_shown:
+            self._first_shown = True
+            self.first_shown.emit()
 
 
 def _check_theme(theme: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Mapping
 
 from app.core.plan_model import PlanSettings
-from app.engine.generate import GenerateOptions
+from app.engine.send_plan import GenerateOptions
 from app.engine.provider import Provider
 from app.engine.provider_config import (
     ProviderChoice,

@@ -16,7 +16,6 @@ from PySide6.QtGui import QAction
 
 from app.core.store import CardStore, StoreSnapshot
 from app.engine.provider import is_local
-from app.engine.runner import RunOptions
 from app.ui.actions import window_action
 from app.ui.banner import Banner
 from app.ui.reviewers import ProviderFactory, reviewer_for
@@ -99,6 +98,7 @@ class ReviewActions(QObject):
     def _start_fix(self, fixes: FixPlan) -> bool:
         from app.engine.fix import Fixer
         from app.engine.review_pipeline import ReviewPipeline
+        from app.engine.runner import RunOptions
 
         session, controller = self._session, self._controller
         config = session.provider_config()

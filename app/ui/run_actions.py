@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QMenuBar
 
 from app.core.states import CardState, should_send
-from app.engine.generate import GenerateOptions, PlannedCard
+from app.engine.send_plan import GenerateOptions, PlannedCard
 from app.engine.provider_config import DEFAULT_KIND, ProviderKind
 from app.apikey import ENV_VAR as ANTHROPIC_KEY_VAR
 from app.errors import CardsmithError, KeyMissingError

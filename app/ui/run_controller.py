@@ -12,24 +12,25 @@ import asyncio
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Awaitable, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Awaitable, Callable, Protocol, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.plan import Plan
 from app.core.states import CardState
 from app.engine import events as ev
-from app.engine.batch_events import BatchSubmitted
-from app.engine.batch_progress import BatchProgress, BatchRow
-from app.engine.batch_state import held_in_batch, load_state
-from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
+from app.engine.events import CardSaved
 from app.engine.progress import CardProgress, RunProgress
-from app.engine.provider import Provider, is_local
-from app.engine.provider_config import ProviderConfig, resolve_provider_config
 from app.engine.review_events import FixSkipped, ReviewEvent, ReviewFailed, ReviewSaved, Sink
-from app.engine.review_pipeline import ReviewPipeline
+from app.engine.send_plan import GenerateOptions, PlannedCard
 from app.ui.throttle import Throttle
 from app.ui.warm_up import warm_up
+
+if TYPE_CHECKING:  # the run machinery is imported when a run starts, not before the first frame
+    from app.engine.batch_progress import BatchProgress
+    from app.engine.provider import Provider
+    from app.engine.provider_config import ProviderConfig
+    from app.engine.review_pipeline import ReviewPipeline
 
 __all__ = ["INTERNAL_ERROR_REASON", "Closable", "RunController", "warm_up"]
 
@@ -126,6 +127,11 @@ class RunController(QObject):
         """
         if self._active:
             raise RuntimeError("a run is already in progress")
+        from app.engine.batch_state import held_in_batch, load_state
+        from app.engine.generate import Generation
+        from app.engine.provider import is_local
+        from app.engine.provider_config import resolve_provider_config
+
         pipeline: ReviewPipeline | None = None
 
         def forward(event: object) -> Awaitable[None] | None:
@@ -166,7 +172,12 @@ class RunController(QObject):
             raise RuntimeError("a run is already in progress")
         self._reset(cancel)
         self.progress.local = local  # the bar reads "local, no cost"
-        self.batch_progress = BatchProgress(self.progress) if batch else None
+        if batch:
+            from app.engine.batch_progress import BatchProgress
+
+            self.batch_progress = BatchProgress(self.progress)
+        else:
+            self.batch_progress = None
         self.run_started.emit(list(names))
         loop = asyncio.get_event_loop()  # the qasync loop, running under app.exec()
         self._task = loop.create_task(self._run(work, providers), name="cardsmith run")
@@ -275,12 +286,18 @@ class RunController(QObject):
             self.progress.apply(event)  # counts repaired cards for the summary
             self.card_saved.emit(event.component, event.card)
             return
-        card = self.batch_progress.apply(event) if self.batch_progress is not None else self.progress.apply(event)
-        if isinstance(card, BatchRow):  # a batch's own row: the panel polls it
-            card = None
-            if isinstance(event, BatchSubmitted) and not event.repairs:
-                for name in event.components:  # each now "in batch"
-                    self._emit_card_now(name)
+        if self.batch_progress is None:
+            card = self.progress.apply(event)
+        else:
+            from app.engine.batch_events import BatchSubmitted
+            from app.engine.batch_progress import BatchRow
+
+            card = self.batch_progress.apply(event)
+            if isinstance(card, BatchRow):  # a batch's own row: the panel polls it
+                card = None
+                if isinstance(event, BatchSubmitted) and not event.repairs:
+                    for name in event.components:  # each now "in batch"
+                        self._emit_card_now(name)
         if isinstance(event, ReviewSaved):  # the card as written, its review in its front matter
             self.card_saved.emit(event.component, event.card)
         elif isinstance(event, FixSkipped):

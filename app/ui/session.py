@@ -29,7 +29,7 @@ from app.core.review import ReviewStatus, review_status
 from app.core.states import CardState
 from app.core.store import CardStore, StoredCard, StoreSnapshot
 from app.engine.batch_state import BatchState, held_in_batch, load_state
-from app.engine.generate import GenerateOptions, PlannedCard, plan_generation
+from app.engine.send_plan import GenerateOptions, PlannedCard, plan_generation
 from app.engine.progress import CardProgress
 from app.engine.provider_config import ProviderConfig
 from app.engine.roles import Role

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
-from app.core.render import prime_highlighting
-from app.core.syntax import prime_syntax
-from app.engine.provider_config import DEFAULT_KIND, ProviderKind, preload
+if TYPE_CHECKING:
+    from app.engine.provider_config import ProviderKind
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ _warmed: set[str] = set()
 """What a warm-up has done or is doing: "provider:<kind>", "language:<name>"."""
 
 
-def warm_up(language: str | None = None, kind: ProviderKind = DEFAULT_KIND) -> threading.Thread | None:
+def warm_up(language: str | None = None, kind: ProviderKind | None = None) -> threading.Thread | None:
     """Get ready for a run in a thread: Pygments' lexer and the syntax grammar for ``language``
     (~25 ms), then what the provider of ``kind`` asks to preload (the Anthropic SDK: ~1.6 s), so
     that none of it happens on the event loop while cards stream in. Call it on a hint of a run
@@ -24,7 +24,10 @@ def warm_up(language: str | None = None, kind: ProviderKind = DEFAULT_KIND) -> t
     way.
 
     Not a daemon: quitting meanwhile waits for the import to end rather than finalizing the
-    interpreter under it (which has crashed)."""
+    interpreter under it (which has crashed). ``kind`` None: the default provider."""
+    from app.engine.provider_config import DEFAULT_KIND, preload
+
+    kind = kind or DEFAULT_KIND
     provider_item = f"provider:{kind.value}"
     wanted = {provider_item} | ({f"language:{language}"} if language else set())
     todo = wanted - _warmed
@@ -35,6 +38,9 @@ def warm_up(language: str | None = None, kind: ProviderKind = DEFAULT_KIND) -> t
     def target() -> None:
         try:
             if language and f"language:{language}" in todo:
+                from app.core.render import prime_highlighting
+                from app.core.syntax import prime_syntax
+
                 prime_highlighting(language)
                 prime_syntax(language)
             if provider_item in todo:
