@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from app.core.fsutil import atomic_write
 from app.core.plan_model import PROVIDERS
-from app.core.plan_settings import base_url_problem
 from app.core.ranges import (
     COLUMN_RANGE,
     CONCURRENCY_RANGE,
@@ -171,6 +170,8 @@ def _model(value: object) -> str | None:
 
 
 def _base_url(value: object) -> str | None:
+    from app.core.plan_settings import base_url_problem  # the plan parser's, loaded with the window
+
     if not isinstance(value, str) or not value.strip() or base_url_problem(value.strip()):
         return None
     return value.strip().rstrip("/")

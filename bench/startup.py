@@ -1,12 +1,17 @@
 """Benchmark 3: start-up to the window shown and the example's preview painted, and memory (PSS).
 
 Each sample is a fresh process started by this script: ``app`` runs what ``cardsmith PLAN`` runs
-(app.__main__ -> launch) on a copy of the example plan; ``floor`` is a bare PySide6 window with a
-400 px QWebEngineView showing the same cards' HTML. "Painted" = the first grab of the preview with
-ink on it (pixels unlike the background), polled every 10 ms. Memory: PSS of the process and its
-QtWebEngineProcess children, one second after the paint (the window has not loaded the SDK yet:
-it does so only for a run; the table also shows the total once it has). Samples alternate app/floor.
-Targets: preview painted <= 0.8 s; memory <= floor + 60 MB.
+(app.__main__, then app.ui.launch.open_window) on a copy of the example plan; ``floor`` is a bare
+PySide6 window with a 400 px QWebEngineView showing the same cards' HTML (rendered beforehand, not
+timed). "Painted" = the first grab of the preview with ink on it (pixels unlike the background),
+polled every 10 ms. "Preview loaded": the app's preview page loads while the window is still being
+built, so a page loaded before the window is shown reads as the time it was shown. Memory: PSS of
+the process and its QtWebEngineProcess children, one second after the paint (the window has not
+loaded the SDK yet: it does so only for a run; the table also shows the total once it has).
+Samples alternate app/floor.
+
+Verdicts are ratios to the floor measured in the same run (what travels between machines):
+painted/floor <= 1.3 and painted - floor <= 0.25 s; memory <= floor + 60 MB.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PY, REPO, bench_env, median, table, tree_pss_mib, verdict  # noqa: E402
 
-TARGET_PAINT_S = 0.8
+TARGET_PAINT_RATIO = 1.3
+TARGET_PAINT_EXTRA_S = 0.25
 TARGET_EXTRA_MB = 60.0
 INK_FRACTION = 0.002
 """Share of the preview's pixels that must differ from its background to count as painted."""
@@ -81,6 +87,8 @@ def child(kind: str, target: str) -> None:
     from PySide6.QtCore import QTimer
 
     marks["shown"] = _since_start()
+    if getattr(preview, "is_loaded", False):
+        marks["loaded"] = marks["shown"]
     loaded_signal = getattr(preview, "loaded", None) or preview.loadFinished
     loaded_signal.connect(lambda *_: marks.setdefault("loaded", _since_start()))
 
@@ -172,10 +180,13 @@ def main(argv: list[str] | None = None) -> str:
     for kind, label in (("app", "cardsmith"), ("floor", "floor: bare window + 400 px view")):
         rows.append([label, f"{med(kind, 'shown'):.2f}", f"{med(kind, 'loaded'):.2f}", f"{med(kind, 'painted'):.2f}",
                      f"{med(kind, 'pss_main'):.0f}", f"{med(kind, 'pss_children'):.0f}", f"{mem(kind):.0f}"])
-    painted = med("app", "painted")
+    painted, floor = med("app", "painted"), med("floor", "painted")
+    ratio, over = painted / floor, painted - floor
     extra = mem("app") - mem("floor")
-    rows.append(["target", "", "", f"<= {TARGET_PAINT_S}: {verdict(painted <= TARGET_PAINT_S)}", "", "",
-                 f"+{extra:.0f} (<= +{TARGET_EXTRA_MB:g}): {verdict(extra <= TARGET_EXTRA_MB)}"])
+    rows.append(["cardsmith / floor", "", "", f"{ratio:.2f} (<= {TARGET_PAINT_RATIO}): {verdict(ratio <= TARGET_PAINT_RATIO)}",
+                 "", "", f"+{extra:.0f} (<= +{TARGET_EXTRA_MB:g}): {verdict(extra <= TARGET_EXTRA_MB)}"])
+    rows.append(["cardsmith - floor (s)", "", "",
+                 f"{over:.2f} (<= {TARGET_PAINT_EXTRA_S}): {verdict(over <= TARGET_PAINT_EXTRA_S)}", "", "", ""])
     rows.append(["cardsmith once a run has loaded the SDK", "", "", "", "", "",
                  f"{med('app', 'pss_with_sdk'):.0f} (+{med('app', 'pss_with_sdk') - mem('floor'):.0f})"])
     return table(

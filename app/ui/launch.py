@@ -30,9 +30,10 @@ def main(argv: Sequence[str]) -> int:
 def open_window(argv: Sequence[str]) -> Opened | int:
     """The application and its window, shown (or the exit status of a refused plan path).
 
-    Only what the first frame needs is imported before ``show()`` (docs/architecture.md#start-up):
-    the preview is made first, so that WebEngine's renderer process starts while the rest of the
-    window is imported and built; the window loads the rest after its first paint."""
+    Only what the first frame needs is imported before ``show()`` (docs/architecture.md#start-up).
+    The preview is made first and the rest of the window is imported on a worker thread while the
+    event loop turns, so that WebEngine starts its renderer and loads the page meanwhile; what
+    the first frame does not show is loaded after it."""
     from app.ui.qtapp import create_application
 
     args = [a for a in argv if not a.startswith("-")]
@@ -56,8 +57,10 @@ def open_window(argv: Sequence[str]) -> Opened | int:
     from app.ui.preview import PreviewView
 
     settings = load_settings()
-    preview = PreviewView(theme=settings.theme)
-    from app.ui.main_window import MainWindow
+    preview = PreviewView(theme=settings.theme)  # WebEngine starts its renderer from here on
+    from app.ui.start_up_thread import run_while_looping
+
+    MainWindow = run_while_looping(lambda: _window_class(plan))  # noqa: N806 (a class)
 
     window = MainWindow(plan, preview=preview, settings=settings)
     if termination is not None:
@@ -69,6 +72,21 @@ def open_window(argv: Sequence[str]) -> Opened | int:
         window.recovery.offer()  # an untitled plan's edits from a session that did not close
     window.show()
     return Opened(app, window, termination)
+
+
+def _window_class(plan: Path | None) -> type:
+    """On the start-up thread: the window's code, and the highlighting its plan's cards need
+    (Pygments' lexer, Markdown's patterns: ~20 ms the first time a card is rendered)."""
+    from app.core.plan import load_plan
+    from app.core.render import prime_highlighting
+    from app.ui.main_window import MainWindow
+
+    if plan is not None:
+        try:
+            prime_highlighting(load_plan(plan).settings.language)
+        except Exception:  # only a head start: the window reports the plan's problems itself
+            pass
+    return MainWindow
 
 
 def dispose(window: object) -> None:

@@ -102,6 +102,8 @@ class PreviewView(QWebEngineView):
         self._scroll_key: str | None = None
         self._last_push = float("-inf")
         self._first_shown = False
+        self._told = False
+        """``set_cards`` was called: until then an empty page is not the first frame."""
         self.js_calls = 0
         """Scripts sent to the page so far (diagnostics: shows the coalescing at work)."""
 
@@ -139,6 +141,7 @@ class PreviewView(QWebEngineView):
             self._order_dirty = True
         self._order = order
         self._cards = fresh
+        self._told = True
         self._schedule()
 
     def update_card(self, card: PreviewCard) -> None:
@@ -190,7 +193,7 @@ class PreviewView(QWebEngineView):
             self._scroll_key = None
         if self._dirty:
             self._timer.start(0)
-        complete = not self._first_shown and not self._dirty
+        complete = self._told and not self._first_shown and not self._dirty
         if order is None and not changes and theme is None and scroll is None:
             if complete:
                 self._say_first_shown(True)
