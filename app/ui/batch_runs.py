@@ -9,7 +9,6 @@ batch goes on, and opening the plan again resumes it. Only "Cancel batch" cancel
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -27,6 +26,7 @@ from app.errors import CardsmithError, UsageError
 from app.ui.actions import window_action
 from app.ui.banner import Banner
 from app.ui.generation_panel import GenerationPanel
+from app.ui.qtapp import event_loop
 from app.ui.reviewers import ProviderFactory
 from app.ui.run_actions import RunActions
 from app.ui.run_controller import RunController
@@ -34,6 +34,8 @@ from app.ui.session import Session
 
 # The batch machinery loads on first use, not before the window's first frame.
 if TYPE_CHECKING:
+    import asyncio
+
     from app.engine.batch import BatchGeneration
     from app.engine.batch_client import BatchClient
 
@@ -97,7 +99,7 @@ class BatchActions(QObject):
         if client is None:
             return False
         self._status("Cancelling the batch…", 0)
-        task = asyncio.get_event_loop().create_task(self._cancel(client, path), name="cardsmith cancel batch")
+        task = event_loop().create_task(self._cancel(client, path), name="cardsmith cancel batch")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
@@ -126,7 +128,7 @@ class BatchActions(QObject):
         closables = [c for c in (client, provider) if c is not None]
         if not names:
             for closable in closables:
-                asyncio.get_event_loop().create_task(closable.aclose())
+                event_loop().create_task(closable.aclose())
             self._status("Nothing to send: every card is up to date", 6000)
             return False
         self._generation = generation

@@ -44,6 +44,7 @@ from app.engine.provider import Provider
 from app.engine.provider_config import ProviderChoice, ProviderConfig, make_provider, resolve_provider_config
 from app.engine.roles import ROLE_DEFAULTS, Role
 from app.errors import CardsmithError
+from app.ui.qtapp import event_loop
 from app.ui.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ class DraftDialog(QDialog):
         self._set_running(True)
         self.status.setText(f"Sending the brief to {spec.model}…")
         self.draft_started.emit()
-        self._task = asyncio.get_event_loop().create_task(self._run(self._drafting, provider), name="cardsmith draft")
+        self._task = event_loop().create_task(self._run(self._drafting, provider), name="cardsmith draft")
         return True
 
     def cancel(self) -> None:

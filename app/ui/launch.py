@@ -34,7 +34,7 @@ def open_window(argv: Sequence[str]) -> Opened | int:
     The preview is made first and the rest of the window is imported on a worker thread while the
     event loop turns, so that WebEngine starts its renderer and loads the page meanwhile; what
     the first frame does not show is loaded after it."""
-    from app.ui.qtapp import create_application
+    from app.ui.qtapp import create_application, event_loop
 
     args = [a for a in argv if not a.startswith("-")]
     plan = Path(args[0]) if args else None
@@ -48,7 +48,7 @@ def open_window(argv: Sequence[str]) -> Opened | int:
             print(f"cardsmith: error: {refusal}", file=sys.stderr)
             return 2
         new_plan, plan = plan, None
-    app, _loop = create_application([sys.argv[0]])
+    app, _no_loop = create_application([sys.argv[0]], event_loop=False)
     from app.ui.termination import install_termination_handler
 
     # Before the window: from here on SIGTERM/SIGINT end the app keeping unsaved edits, lock released.
@@ -71,6 +71,9 @@ def open_window(argv: Sequence[str]) -> Opened | int:
     elif plan is None:
         window.recovery.offer()  # an untitled plan's edits from a session that did not close
     window.show()
+    # Runs, drafts and key checks need the asyncio loop: installed with the first frame (or by
+    # whatever asks for it first).
+    window.preview.first_shown.connect(event_loop)
     return Opened(app, window, termination)
 
 

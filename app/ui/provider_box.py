@@ -8,7 +8,6 @@ a local server comes only from ``OPENAI_API_KEY`` in the environment: nothing he
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import shiboken6
@@ -29,6 +28,7 @@ from app.engine.provider_config import (
 from app.engine.server_url import OLLAMA_BASE_URL
 from app.errors import CardsmithError
 from app.settings import OPENAI_KEY_VAR, Settings
+from app.ui.qtapp import event_loop
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class ProviderBox(QGroupBox):
             self._fill(anthropic_models(), keep, "Current models first; legacy ones are marked.")
             return
         self._say(f"Asking {config.base_url} for its models…")
-        asyncio.get_event_loop().create_task(self._list(config, keep, self._asked), name="cardsmith models")
+        event_loop().create_task(self._list(config, keep, self._asked), name="cardsmith models")
 
     async def _list(self, config: ProviderConfig, keep: bool, asked: int) -> None:
         ids: list[str] = []

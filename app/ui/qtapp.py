@@ -7,14 +7,15 @@ On this Qt (6.12) a second ``QApplication.exit()`` after WebEngine was used cras
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import os
 import sys
-import threading
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from app.paths import APP_NAME
+
+if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures
 
 IO_THREADS = 4
 """Threads for ``asyncio.to_thread`` (card writes, keyring calls, SDK client set-up)."""
@@ -26,8 +27,15 @@ def prepare_environment() -> None:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 
 
-def create_application(argv: Sequence[str]):  # type: ignore[no-untyped-def]
-    """The QApplication (WebEngine-ready) and the asyncio loop that runs on it."""
+_loop: asyncio.AbstractEventLoop | None = None
+"""The qasync loop once installed (``install_event_loop``)."""
+
+
+def create_application(argv: Sequence[str], *, event_loop: bool = True):  # type: ignore[no-untyped-def]
+    """The QApplication (WebEngine-ready) and the asyncio loop that runs on it (None with
+    ``event_loop=False``: the window's start-up installs it after its first frame, asyncio and
+    qasync being ~15 ms of imports the first frame does not need; ``event_loop()`` installs it
+    at once if something asks for it before)."""
     prepare_environment()
     from PySide6 import QtWebEngineWidgets  # noqa: F401  (must precede the QApplication)
     from PySide6.QtCore import QCoreApplication, Qt
@@ -42,8 +50,16 @@ def create_application(argv: Sequence[str]):  # type: ignore[no-untyped-def]
     if not icon.isNull():
         app.setWindowIcon(icon)
 
-    loop = install_event_loop(app)
-    return app, loop
+    return app, install_event_loop(app) if event_loop else None
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    """The application's qasync loop, running under ``app.exec()`` (installed now if it was not)."""
+    if _loop is None:
+        from PySide6.QtWidgets import QApplication
+
+        return install_event_loop(QApplication.instance())
+    return _loop
 
 
 def application_icon():  # type: ignore[no-untyped-def]
@@ -67,8 +83,12 @@ def install_event_loop(app):  # type: ignore[no-untyped-def]
     qasync's own default executor is a set of QThreads that nothing stops: the process then aborts
     at exit ("QThread: Destroyed while thread is still running").
     """
+    import asyncio
+    import concurrent.futures
+
     import qasync
 
+    global _loop
     loop = qasync.QEventLoop(app, already_running=True)
     executor = concurrent.futures.ThreadPoolExecutor(
         max_workers=IO_THREADS, thread_name_prefix="cardsmith-io"
@@ -81,6 +101,7 @@ def install_event_loop(app):  # type: ignore[no-untyped-def]
     # not, and the garbage collector's close then cannot await its clean-up ("async generator
     # ignored GeneratorExit").
     sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook)
+    _loop = loop
     return loop
 
 
@@ -88,6 +109,8 @@ def _start_every_thread(executor: concurrent.futures.ThreadPoolExecutor, count: 
     """Start the pool's threads now, while the process is quiet. The pool starts them on demand,
     and starting one waits until it gets the GIL: during a run with eight streams that held the
     event loop up for tens of milliseconds."""
+    import threading
+
     barrier = threading.Barrier(count)  # each task waits for the others: one thread per task
     for _ in range(count):
         executor.submit(barrier.wait, 5.0)

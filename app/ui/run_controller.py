@@ -8,7 +8,6 @@ Qt event loop that the engine itself runs on (qasync).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from pathlib import Path
@@ -23,10 +22,13 @@ from app.engine.events import CardSaved
 from app.engine.progress import CardProgress, RunProgress
 from app.engine.review_events import FixSkipped, ReviewEvent, ReviewFailed, ReviewSaved, Sink
 from app.engine.send_plan import GenerateOptions, PlannedCard
+from app.ui.qtapp import event_loop
 from app.ui.throttle import Throttle
 from app.ui.warm_up import warm_up
 
 if TYPE_CHECKING:  # the run machinery is imported when a run starts, not before the first frame
+    import asyncio
+
     from app.engine.batch_progress import BatchProgress
     from app.engine.provider import Provider
     from app.engine.provider_config import ProviderConfig
@@ -152,7 +154,7 @@ class RunController(QObject):
             try:
                 pipeline = reviews(self.on_event)
             except BaseException:
-                asyncio.get_event_loop().create_task(provider.aclose())
+                event_loop().create_task(provider.aclose())
                 raise
             providers.append(pipeline.reviewer.provider)
         runner = pipeline or generation
@@ -179,7 +181,7 @@ class RunController(QObject):
         else:
             self.batch_progress = None
         self.run_started.emit(list(names))
-        loop = asyncio.get_event_loop()  # the qasync loop, running under app.exec()
+        loop = event_loop()  # the qasync loop, running under app.exec()
         self._task = loop.create_task(self._run(work, providers), name="cardsmith run")
         self._heartbeat.start()
 
@@ -191,6 +193,8 @@ class RunController(QObject):
 
     async def wait(self) -> None:
         """Return when the current run's task has finished (e.g. before closing the window)."""
+        import asyncio  # loaded with the event loop, after the first frame
+
         task = self._task
         if task is not None and not task.done():
             await asyncio.wait([task])
@@ -215,6 +219,8 @@ class RunController(QObject):
         self._overall_throttle.cancel()
 
     async def _run(self, work: Callable[[], Awaitable[object]], providers: Sequence[Closable]) -> None:
+        import asyncio  # loaded with the event loop, after the first frame
+
         ended = False
         try:
             result = await work()

@@ -49,6 +49,7 @@ from app.settings import (
     save_settings,
 )
 from app.ui.provider_box import ERROR_STYLE, PLANS_CHOICE, ProviderBox
+from app.ui.qtapp import event_loop
 
 __all__ = ["CHECKING", "PLANS_CHOICE", "SettingsDialog", "open_settings_dialog"]
 THEME_CHOICES: tuple[tuple[str, str], ...] = (
@@ -337,7 +338,7 @@ class SettingsDialog(QDialog):
         self.error = ""
         self.key_status = None
         self.status_label.setText(f"API key: {CHECKING}")
-        loop = asyncio.get_event_loop()  # the qasync loop, running under app.exec()
+        loop = event_loop()  # the qasync loop, running under app.exec()
         task = loop.create_task(self._call(fn, done, failed or "could not check the key"))
         self._tasks.add(task)
         self._update_key_buttons()

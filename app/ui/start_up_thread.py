@@ -11,34 +11,37 @@ from __future__ import annotations
 import threading
 from typing import Callable, TypeVar
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
 
 T = TypeVar("T")
 
-POLL_MS = 2
-"""How often the loop looks whether the work is done."""
+
+class _Finished(QObject):
+    """Says from the worker thread that the work is done; the loop quits in C++, so that this
+    thread never waits for the worker's hold on the interpreter until then."""
+
+    done = Signal()
 
 
 def run_while_looping(work: Callable[[], T]) -> T:
     """``work()`` on a worker thread, running Qt's event loop meanwhile; returns its result, or
     raises its exception here. ``work`` must not touch widgets (imports and pure Python only)."""
     result: dict[str, object] = {}
+    loop = QEventLoop()
+    finished = _Finished()
+    finished.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
 
     def target() -> None:
         try:
             result["value"] = work()
         except BaseException as exc:  # re-raised on the GUI thread below
             result["error"] = exc
+        finally:
+            finished.done.emit()
 
     thread = threading.Thread(target=target, name="cardsmith-start-up")
-    loop = QEventLoop()
-    poll = QTimer(loop)
-    poll.setInterval(POLL_MS)
-    poll.timeout.connect(lambda: thread.is_alive() or loop.quit())
     thread.start()
-    poll.start()
-    loop.exec()
-    poll.stop()
+    loop.exec()  # a quit posted before it starts is handled as soon as it does
     thread.join()
     if "error" in result:
         raise result["error"]  # type: ignore[misc]

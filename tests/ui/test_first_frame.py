@@ -57,3 +57,42 @@ def test_the_first_frame_imports_only_listed_modules(tmp_path: Path, kind: str) 
     for later in ("app.engine.generate", "app.engine.runner", "app.ui.export_dialog",
                   "app.ui.settings_dialog", "app.ui.card_editor", "app.core.lint"):
         assert later not in ours and later not in allowed_modules()
+
+
+# Generate asked for before the first frame (F5 as the window appears): the asyncio loop the run
+# needs is installed on demand, before the window installs it itself after its first frame.
+EARLY_RUN = """
+import json, sys
+from app.ui.launch import open_window
+
+opened = open_window([sys.argv[1]])
+window = opened.window
+
+def finished(totals):
+    print(json.dumps({"done": totals.done, "states": sorted(set(window.session.states.values()))}),
+          flush=True)
+    opened.app.exit(0)
+
+window.controller.run_finished.connect(finished)
+window.generate_all()
+opened.app.exec()
+"""
+
+
+def test_a_run_started_before_the_first_frame_completes(tmp_path: Path) -> None:
+    from tests.helpers.server_thread import KEY, StandInThread
+
+    plan = copy_example(tmp_path, with_cards=False)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CARDSMITH_DATA_DIR=str(tmp_path / "data"),
+               CARDSMITH_CONFIG_DIR=str(tmp_path / "config"), ANTHROPIC_API_KEY=KEY)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+    with StandInThread(mode="good") as api:
+        env["ANTHROPIC_BASE_URL"] = api.base_url
+        proc = subprocess.run([sys.executable, "-c", EARLY_RUN, str(plan)], cwd=Path(__file__).resolve().parents[2],
+                              env=env, capture_output=True, text=True, timeout=120)
+        sent = len(api.records)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert lines, proc.stderr[-2000:]
+    assert json.loads(lines[-1]) == {"done": 6, "states": ["done"]}
+    assert sent == 6
