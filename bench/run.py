@@ -1,4 +1,4 @@
-"""``make bench``: all five benchmarks, one table each (see bench/README.md for what they measure)."""
+"""``make bench``: all the benchmarks, one table each (see bench/README.md for what they measure)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import batch, caching, parallel, review, scale, startup, window_load  # noqa: E402
+from bench import batch, caching, first_click, parallel, review, scale, startup, window_load  # noqa: E402
 
 
 def main() -> int:
@@ -17,6 +17,7 @@ def main() -> int:
         (parallel.main, ["--api", "openai", "--levels", "1,4"] + (["--components", "16"] if quick else [])),
         (window_load.main, ["--components", "16"] if quick else []),
         (startup.main, ["--runs", "1"] if quick else []),
+        (first_click.main, ["--runs", "1"] if quick else []),
         (scale.main, ["--components", "100"] if quick else []),
         (caching.main, ["--pairs", "1"] if quick else []),
         (review.main, ["--components", "16", "--rounds", "1"] if quick else []),
