@@ -8,7 +8,7 @@ from typing import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from app.cli import SUBCOMMANDS
+    from app.commands import SUBCOMMANDS
 
     if args and (args[0] in SUBCOMMANDS or args[0].startswith("-")):
         from app.cli import main as cli_main

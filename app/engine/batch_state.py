@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from app.core.fsutil import atomic_write
 from app.core.states import CardState
 from app.core.store import cards_folder
-from app.engine.batch_client import BatchCounts, BatchInfo
 from app.errors import StoreError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a live run reads this file before its first request; the client is batch work
+    from app.engine.batch_client import BatchCounts, BatchInfo
     from app.engine.generate import PlannedCard
 
 STATE_NAME = ".batch.json"
@@ -63,6 +63,8 @@ class PendingBatch:
 
     @property
     def last_counts(self) -> BatchCounts:
+        from app.engine.batch_client import BatchCounts
+
         return BatchCounts(**(self.counts or {"processing": len(self.requests)}))
 
 
