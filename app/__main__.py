@@ -8,12 +8,16 @@ from typing import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from app.cli import SUBCOMMANDS
+    from app import commands
 
-    if args and (args[0] in SUBCOMMANDS or args[0].startswith("-")):
+    if args and (args[0] in commands.SUBCOMMANDS or args[0].startswith("-")):
         from app.cli import main as cli_main
 
-        return cli_main(args)
+        commands.whole_process = True
+        try:
+            return cli_main(args)
+        finally:  # a caller in the same process (a test) keeps its objects collectable
+            commands.whole_process = False
     from app.ui.launch import main as window_main
 
     return window_main(args)

@@ -25,8 +25,8 @@ from app.engine.batch_events import (
 )
 from app.engine.batch_progress import BatchProgress
 from app.engine.batch_control import PendingStatus, check_pending
-from app.engine.batch_state import held_in_batch, load_state, state_path
-from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
+from app.engine.batch_state import load_state, state_path
+from app.engine.generate import CardSaved, GenerateOptions, PlannedCard
 from app.engine.provider import FaultKind, ProviderError
 from app.errors import CardsmithError
 from app.terminal import USAGE_STOPS, open_provider, provider_config
@@ -163,17 +163,6 @@ def _reload(plan_path: Path) -> Plan | None:
     except CardsmithError:
         return None
     return None if plan.errors else plan
-
-
-def hold_batched(generation: Generation, err: TextIO) -> list[PlannedCard]:
-    """A live run leaves the cards of a pending batch alone (they are paid for), and says so."""
-    held = held_in_batch(generation.planned, load_state(generation.plan_path))
-    n = sum(1 for p in held if p.state is CardState.IN_BATCH)
-    if n:
-        print(f"cardsmith: not sent again, already in a pending batch: {n} of the cards"
-              f" (`cardsmith batch {generation.plan_path}` for its status)", file=err)
-    generation.planned = held
-    return held
 
 
 def run_batch_command(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from app import __version__
+from app.commands import SUBCOMMANDS  # noqa: F401  (its old home: kept importable from here)
 from app.core.targets import SITE_TARGETS
 from app.errors import CardsmithError, PlanError, UsageError
 from app.provider_cli import (
@@ -24,8 +25,6 @@ from app.review_args import add_review_parser
 
 if TYPE_CHECKING:
     from app.core.plan import Plan
-
-SUBCOMMANDS = ("generate", "review", "lint", "export", "estimate", "history", "draft", "models", "batch")
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import os
 import signal
 from collections import Counter
 from typing import TYPE_CHECKING, Awaitable, TextIO
 
+from app import commands
+from app.cli_warm_up import LaterWork
 from app.core.plan import Plan
 from app.core.states import CardState
 from app.engine import events as ev
-from app.engine.generate import CardSaved, GenerateOptions, Generation
+from app.engine.batch_state import held_in_batch, load_state
+from app.engine.generate import CardSaved, GenerateOptions, Generation, PlannedCard
 from app.engine.progress import RunProgress
 from app.engine.provider import FaultKind, Provider, is_local
 from app.engine.provider_config import (
@@ -25,6 +30,8 @@ from app.engine.provider_config import (
 )
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from app.engine.review_pipeline import ReviewPipeline
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -43,6 +50,11 @@ def open_provider(config: ProviderConfig) -> Provider:
     """The provider, its key read (KeyMissingError without one) and its SDK imported up front."""
     provider = make_provider(config)
     preload(config.kind)
+    if commands.whole_process:
+        # What is loaded now (the SDK's thousands of modules above all) lives as long as the
+        # process: the cyclic collector need not walk it again. A full collection over it costs
+        # ~40 ms, and one used to fall between the first requests; after this one costs a few.
+        gc.freeze()
     return provider
 
 
@@ -75,16 +87,25 @@ class _Reporter:
     """Turns events into a live rich display on a terminal, or plain lines in a log."""
 
     def __init__(self, err: TextIO, total: int = 0) -> None:
-        from rich.console import Console
-
-        self.console = Console(file=err, highlight=False, soft_wrap=True)
-        self.live = self.console.is_terminal
+        self._err = err
+        self._console: Console | None = None
+        # rich decides what a terminal is; a stream it could not take for one gets plain lines
+        # from a console made at the first line, after the first requests are out.
+        self.live = _may_be_terminal(err) and self.console.is_terminal
         self.progress = RunProgress()
         self.total = total
         self.saved_with_errors = 0
         self._rich = None
         self._tasks: dict[str, int] = {}
         self._overall: int | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self._err, highlight=False, soft_wrap=True)
+        return self._console
 
     def __enter__(self) -> "_Reporter":
         if self.live:
@@ -158,6 +179,17 @@ class _Reporter:
         self.console.print(text, markup=False)
 
 
+def _may_be_terminal(stream: TextIO) -> bool:
+    """False only where rich's Console would see no terminal either: the stream is no tty and
+    neither TTY_COMPATIBLE nor FORCE_COLOR, which rich reads first, is set."""
+    if "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ:
+        return True
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream: rich says no terminal
+        return False
+
+
 Reporter = _Reporter
 """The review command draws its progress with it too (``app/review_terminal.py``)."""
 
@@ -181,13 +213,14 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
     reporter = _review_reporter(err) if reviewing else _Reporter(err)
     pipeline = None  # generate --review: each written card is reviewed at once (review_terminal.py)
 
+    later_work = LaterWork(plan.settings.language)
+
     def forward(event: object) -> None | Awaitable[None]:
+        later_work.on_event(event)
         return pipeline.on_writer_event(event) if pipeline is not None else reporter.on_event(event)
 
     generation = Generation(args.plan, plan, provider=None, options=options, on_event=forward)
     generation.prepare()
-    from app.batch_cli import hold_batched
-
     planned = hold_batched(generation, err)
     to_send = [p for p in planned if p.send]
     if not to_send:
@@ -238,6 +271,17 @@ def run_generate(args: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO)
     from app.review_terminal import review_exit
 
     return review_exit(code, reporter, pipeline, err)
+
+
+def hold_batched(generation: Generation, err: TextIO) -> list[PlannedCard]:
+    """A live run leaves the cards of a pending batch alone (they are paid for), and says so."""
+    held = held_in_batch(generation.planned, load_state(generation.plan_path))
+    n = sum(1 for p in held if p.state is CardState.IN_BATCH)
+    if n:
+        print(f"cardsmith: not sent again, already in a pending batch: {n} of the cards"
+              f" (`cardsmith batch {generation.plan_path}` for its status)", file=err)
+    generation.planned = held
+    return held
 
 
 def _review_reporter(err: TextIO) -> _Reporter:

@@ -13,8 +13,8 @@ from bench import batch, caching, first_click, parallel, review, scale, startup,
 def main() -> int:
     quick = "--quick" in sys.argv
     runs = [
-        (parallel.main, ["--components", "16", "--levels", "4,8"] if quick else []),
-        (parallel.main, ["--api", "openai", "--levels", "1,4"] + (["--components", "16"] if quick else [])),
+        (parallel.main, ["--components", "16,64", "--levels", "8"] if quick else []),
+        (parallel.main, ["--api", "openai", "--levels", "1,4", "--components", "16" if quick else "64"]),
         (window_load.main, ["--components", "16"] if quick else []),
         (startup.main, ["--runs", "1"] if quick else []),
         (first_click.main, ["--runs", "1"] if quick else []),

@@ -58,7 +58,7 @@ def child(kind: str, target: str) -> None:
     """One sample: prints a JSON line of seconds since the parent spawned it, and PSS in MiB."""
     marks: dict[str, float] = {}
     if kind == "app":
-        from app.__main__ import main as _entry  # noqa: F401  (what `cardsmith PLAN` imports first)
+        from app import commands  # noqa: F401  (what `cardsmith PLAN` reads first: app/__main__.py)
         from app.ui.launch import open_window
 
         opened = open_window([target])

@@ -18,7 +18,7 @@ from app.core.states import CardState
 from app.core.store import cards_folder
 from app.errors import StoreError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a live run reads this file before its first request; the client is batch work
     from app.engine.batch_client import BatchCounts, BatchInfo
     from app.engine.generate import PlannedCard
 
@@ -63,7 +63,7 @@ class PendingBatch:
 
     @property
     def last_counts(self) -> BatchCounts:
-        from app.engine.batch_client import BatchCounts  # noqa: F811  (loaded when asked)
+        from app.engine.batch_client import BatchCounts
 
         return BatchCounts(**(self.counts or {"processing": len(self.requests)}))
 

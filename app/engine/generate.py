@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from app.core.card import CardMeta, Finding, body_sha256, normalize_body
-from app.core.history import find_by_body_hash, record_version
-from app.core.lint import error_count, lint_card, unwrap_markdown_fence
 from app.core.plan import Component, Plan
 from app.core.pricing import TokenUsage, usage_cost_usd
 from app.core.prompt import CardRequest, build_repair_request
@@ -143,6 +141,10 @@ class Generation:
 
     def _lint(self, component: Component, answer: str) -> tuple[str, tuple[Finding, ...]]:
         """The body an answer is stored as, and its findings."""
+        # The lint (and the history below) load at the first answer, not with the engine: a run
+        # sends its first requests without them, and a caller may warm them up meanwhile.
+        from app.core.lint import lint_card, unwrap_markdown_fence
+
         body = normalize_body(unwrap_markdown_fence(answer))
         contract = self.plan.contract_for(component)
         return body, tuple(lint_card(body, contract))
@@ -161,6 +163,8 @@ class Generation:
     def _pick(self, component: Component, done: Done) -> tuple[int, list[tuple[str, tuple[Finding, ...]]]]:
         """Index of the answer to keep: a repair only wins with fewer errors (a tie keeps the
         earlier one, which the writer's request produced directly)."""
+        from app.core.lint import error_count
+
         linted = [self._lint(component, answer) for answer in (done.answers or (done.text,))]
         best = 0
         for i in range(1, len(linted)):
@@ -202,6 +206,8 @@ class Generation:
         return answers[best], CardSaved(planned.component.name, stored, findings, repaired=best > 0)
 
     def _write(self, meta: CardMeta, body: str, versions: list[tuple[CardMeta, str, str]]) -> StoredCard:
+        from app.core.history import find_by_body_hash, record_version
+
         assert self.snapshot is not None
         previous = self.snapshot.cards.get(meta.component.casefold())
         path = self.store.write_card(self.snapshot, meta, body)

@@ -32,7 +32,7 @@ import re
 import socket
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
@@ -202,6 +202,10 @@ class RequestRecord:
     """A review request's JSON shape: ``format`` (structured output), ``tool``, ``tool_forced``."""
     ended: float | None = None
     """Monotonic seconds since ``start()`` when the answer was complete (None: still open)."""
+    received: float = field(default_factory=time.time)
+    """Wall-clock time (``time.time()``) the request reached the stand-in, before its body was
+    read (review and batch records: once it was read): comparable with another process's clock,
+    e.g. a benchmark's spawn time of the client that sent it."""
 
 
 def repair_verdict(messages: list[Any], previous_answer: str | None) -> str:
@@ -471,6 +475,7 @@ class FakeMessagesAPI:
     # -- handlers ------------------------------------------------------------------------------
 
     async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
+        received = time.time()
         body = await self._json_body(request)
         draft = self.drafts.wants(body)  # a draft may ask for JSON too: it is not a review
         if body is not None and not draft and self.reviews.claims(body):
@@ -530,6 +535,7 @@ class FakeMessagesAPI:
                     messages=len(messages) if isinstance(messages, list) else 0,
                     carried_answer=isinstance(messages, list) and _carries(messages, self._answers.get(key)),
                     **self._wire_fields(body or {}, answer),
+                    received=received,
                 )
             )
             record = self.records[-1]
@@ -571,6 +577,7 @@ class FakeMessagesAPI:
         }
 
     async def _handle_count_tokens(self, request: web.Request) -> web.StreamResponse:
+        received = time.time()
         body = await self._json_body(request)
         component, language, model, input_tokens = self._describe(body or {})
         rid = self._new_request_id()
@@ -594,6 +601,7 @@ class FakeMessagesAPI:
                 language=language,
                 stream=False,
                 request_id=rid,
+                received=received,
             )
         )
         if step.status != 200:

@@ -9,4 +9,5 @@ stand-in: ``stand_in`` and ``api``; ``memory_keyring``) are in tests/conftest.py
 - server_thread: the stand-in on a thread of its own, its canary key, the requests it received.
 - waits: waiting on a condition, with a hang guard.
 - keyrings: an in-memory keyring and a way to use a backend for a while.
+- import_watch: the command line as a process that lists the modules it has imported, on a signal.
 """

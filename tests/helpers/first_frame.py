@@ -14,7 +14,7 @@ T0 = time.perf_counter()
 
 
 def main(plan: str) -> None:
-    from app.__main__ import main as _entry  # noqa: F401  (what `cardsmith PLAN` imports first)
+    from app import commands  # noqa: F401  (what `cardsmith PLAN` reads first: app/__main__.py)
     from app.ui.launch import open_window
 
     opened = open_window([plan])
