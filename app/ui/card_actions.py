@@ -140,10 +140,6 @@ class CardActions(QObject):
         self.orphans.reattach_requested.connect(self.reattach)
 
     @property
-    def built(self) -> bool:
-        return self._editor is not None
-
-    @property
     def editor(self) -> CardEditor:
         """The Card tab's editor (built now if it was not yet)."""
         return self.build()

@@ -23,7 +23,12 @@ def main(argv: Sequence[str]) -> int:
     opened = open_window(argv)
     if isinstance(opened, int):
         return opened
-    code = int(opened.app.exec())
+    if opened.termination is not None and opened.termination.requested:
+        # SIGTERM/SIGINT while the window was being made (its start-up turns the event loop).
+        opened.window.keep_work()
+        code = 0
+    else:
+        code = int(opened.app.exec())
     dispose(opened.window)
     return code
 

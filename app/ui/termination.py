@@ -22,6 +22,9 @@ class TerminationHandler:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.before_exit: Callable[[], None] | None = None
+        self.requested = False
+        """A signal came before the application's loop ran (during start-up): the launcher ends
+        the app instead of running it (``app.exit`` only ends a loop that is running)."""
         self._reader, self._writer = socket.socketpair()
         self._reader.setblocking(False)
         self._writer.setblocking(False)
@@ -38,6 +41,7 @@ class TerminationHandler:
             self._reader.recv(64)
         except OSError:
             pass
+        self.requested = True
         if self.before_exit is not None:
             self.before_exit()
         self.app.exit(0)
