@@ -46,6 +46,17 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
 
 
+def cache_dir() -> Path:
+    """What can be made again and only saves time (the preview's render cache);
+    ``CARDSMITH_CACHE_DIR`` overrides."""
+    override = os.environ.get("CARDSMITH_CACHE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))
+
+
 def rate_limits_file() -> Path:
     """The account's rate limits last seen per model (no key, no prompt text)."""
     return data_dir() / "rate-limits.json"

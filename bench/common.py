@@ -49,6 +49,7 @@ def bench_env(work: Path, base_url: str | None = None) -> dict[str, str]:
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
         CARDSMITH_CONFIG_DIR=str(work / "config"),
         CARDSMITH_DATA_DIR=str(work / "data"),
+        CARDSMITH_CACHE_DIR=str(work / "cache"),
         ANTHROPIC_API_KEY=BENCH_KEY,
     )
     if hasattr(os, "geteuid") and os.geteuid() == 0:

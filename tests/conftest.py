@@ -27,10 +27,11 @@ from tests.helpers.server_thread import KEY, ServedStandIn, StandIn, StandInThre
 
 @pytest.fixture(autouse=True)
 def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point config and data folders at temporary ones so tests never touch real files."""
+    """Point config, data and cache folders at temporary ones so tests never touch real files."""
     base = tmp_path_factory.mktemp("userdirs")
     monkeypatch.setenv("CARDSMITH_CONFIG_DIR", str(base / "config"))
     monkeypatch.setenv("CARDSMITH_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("CARDSMITH_CACHE_DIR", str(base / "cache"))
 
 
 @pytest.fixture

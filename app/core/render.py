@@ -7,19 +7,15 @@ import html
 import re
 import threading
 from collections.abc import Iterable
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
-import markdown
 import nh3
-from markdown.extensions.codehilite import CodeHiliteExtension
-from markdown.extensions.fenced_code import FencedCodeExtension
-from markdown.extensions.sane_lists import SaneListExtension
-from markdown.inlinepatterns import HtmlInlineProcessor
-from pygments.formatters import HtmlFormatter
-from pygments.styles import get_style_by_name
 from pygments.token import STANDARD_TYPES, Text, _TokenType
 
 from app.paths import resource
+
+if TYPE_CHECKING:
+    import markdown
 
 Theme = Literal["light", "dark", "auto"]
 """``"auto"`` (or ``None``) follows the system's ``prefers-color-scheme``."""
@@ -47,6 +43,8 @@ _INKLESS = frozenset({"bgcolor", "underline", "border"})
 def _drawn_as_text(ttype: _TokenType, blank: bool) -> bool:
     """True when both preview styles draw this token exactly like plain text (or it is blank
     and nothing would show its spaces): it can go without a ``<span>``."""
+    from pygments.styles import get_style_by_name
+
     for name in (LIGHT_PYGMENTS_STYLE, DARK_PYGMENTS_STYLE):
         style = get_style_by_name(name)
         own = style.style_for_token(ttype)
@@ -58,26 +56,32 @@ def _drawn_as_text(ttype: _TokenType, blank: bool) -> bool:
     return True
 
 
-class _CardFormatter(HtmlFormatter):
-    """Pygments' HTML, without a ``<span>`` for tokens drawn like plain text (names, punctuation,
-    spaces): a third of the elements of a highlighted card, so a 1,000-card preview holds
-    ~20 MB less in WebEngine. What shows is the same in both themes."""
+@functools.cache
+def _card_formatter() -> type:
+    """Pygments' HTML formatter, without a ``<span>`` for tokens drawn like plain text (names,
+    punctuation, spaces): a third of the elements of a highlighted card, so a 1,000-card preview
+    holds ~20 MB less in WebEngine. What shows is the same in both themes. Made on first use:
+    Markdown and Pygments' formatters load only when a card is rendered (a window whose cards
+    are all in the render cache shows its first frame without them)."""
+    from pygments.formatters import HtmlFormatter
 
-    def format_unencoded(
-        self, tokensource: Iterable[tuple[_TokenType, str]], outfile: IO[str]
-    ) -> None:
-        plain = (
-            (Text if ttype is not Text and _drawn_as_text(ttype, value.isspace()) else ttype, value)
-            for ttype, value in tokensource
-        )
-        super().format_unencoded(plain, outfile)
+    class CardFormatter(HtmlFormatter):
+        def format_unencoded(
+            self, tokensource: Iterable[tuple[_TokenType, str]], outfile: IO[str]
+        ) -> None:
+            plain = (
+                (Text if ttype is not Text and _drawn_as_text(ttype, value.isspace()) else ttype, value)
+                for ttype, value in tokensource
+            )
+            super().format_unencoded(plain, outfile)
+
+    return CardFormatter
 
 
 _CODEHILITE = {
     "css_class": "highlight",
     "guess_lang": False,
     "use_pygments": True,
-    "pygments_formatter": _CardFormatter,
 }
 
 _INLINE_HTML = (
@@ -94,10 +98,16 @@ _local = threading.local()
 def _markdown() -> markdown.Markdown:
     md: markdown.Markdown | None = getattr(_local, "md", None)
     if md is None:
+        import markdown
+        from markdown.extensions.codehilite import CodeHiliteExtension
+        from markdown.extensions.fenced_code import FencedCodeExtension
+        from markdown.extensions.sane_lists import SaneListExtension
+        from markdown.inlinepatterns import HtmlInlineProcessor
+
         # Extension objects, not names: names are looked up among every installed package's
         # entry points, ~20 ms on the event loop the first time a card is shown.
         md = markdown.Markdown(
-            extensions=[FencedCodeExtension(), CodeHiliteExtension(**_CODEHILITE), SaneListExtension()]
+            extensions=[FencedCodeExtension(), CodeHiliteExtension(**_CODEHILITE, pygments_formatter=_card_formatter()), SaneListExtension()]
         )
         # Python-Markdown takes "<string, User>" for a tag (its tag names run to any character but
         # space, quote, "<", ">" or "@"), and the sanitizer then drops it with the writer's words.
@@ -228,6 +238,8 @@ _BORDER_DECL = re.compile(r"\bborder:")
 
 
 def _pygments_rules(style: str, prefixes: list[str]) -> list[str]:
+    from pygments.formatters import HtmlFormatter
+
     formatter = HtmlFormatter(style=style)
     selectors = [f"{p} .highlight".strip() for p in prefixes]
     rules = formatter.get_background_style_defs(selectors)
@@ -271,14 +283,22 @@ def _normalize_theme(theme: Theme | None) -> Theme:
     raise ValueError(f"unknown preview theme {theme!r} (expected light, dark or auto)")
 
 
-def preview_stylesheet(theme: Theme | None = "light") -> str:
+def highlight_css() -> str:
+    """The Pygments colours of the preview shell (both styles: theme ``"auto"``)."""
+    return _highlight_css("auto")
+
+
+def preview_stylesheet(theme: Theme | None = "light", *, highlight: str | None = None) -> str:
     """The preview CSS (resources/preview.css) plus the Pygments colours for ``theme``.
 
     ``"light"``/``"dark"`` carry one Pygments style; ``"auto"``/``None`` carry both, chosen by
     ``prefers-color-scheme`` unless ``<html>`` has class ``theme-light`` or ``theme-dark``.
+    ``highlight``: those colours when already known (``highlight_css()`` kept in the render
+    cache), so that Pygments need not load.
     """
     key = _normalize_theme(theme)
-    return f"{_base_css().rstrip()}\n\n/* Pygments: {key} */\n{_highlight_css(key)}\n"
+    colours = highlight if highlight is not None else _highlight_css(key)
+    return f"{_base_css().rstrip()}\n\n/* Pygments: {key} */\n{colours}\n"
 
 
 # --- Pages ----------------------------------------------------------------------------------
@@ -327,12 +347,13 @@ def render_document(title: str, fragments: list[str], *, theme: Theme | None = "
     return _page(title, preview_stylesheet(key), key, body)
 
 
-def shell_html(theme: Theme | None = None) -> str:
+def shell_html(theme: Theme | None = None, *, highlight: str | None = None) -> str:
     """The fixed preview page, loaded once; the app fills ``<main id="cards">`` from its own world.
 
     It always carries both Pygments styles, so switching theme is only a matter of setting
-    ``theme-light``/``theme-dark`` on ``<html>`` (``theme`` sets the initial class).
+    ``theme-light``/``theme-dark`` on ``<html>`` (``theme`` sets the initial class); ``highlight``
+    is ``highlight_css()`` when already known.
     """
     key = _normalize_theme(theme)
     body = '<body class="preview">\n<main id="cards"></main>\n</body>\n'
-    return _page("Cardsmith preview", preview_stylesheet("auto"), key, body)
+    return _page("Cardsmith preview", preview_stylesheet("auto", highlight=highlight), key, body)

@@ -40,10 +40,6 @@ def open_window(argv: Sequence[str]) -> Opened | int:
     The preview is made first and the rest of the window is imported on a worker thread while the
     event loop turns, so that WebEngine starts its renderer and loads the page meanwhile; what
     the first frame does not show is loaded after it."""
-    from PySide6.QtCore import QTimer
-
-    from app.ui.qtapp import create_application, event_loop
-
     args = [a for a in argv if not a.startswith("-")]
     plan = Path(args[0]) if args else None
     new_plan: Path | None = None
@@ -59,21 +55,35 @@ def open_window(argv: Sequence[str]) -> Opened | int:
     # Start-up makes ~10^5 objects that all live on (modules, classes, widgets): collecting cycles
     # among them only costs time (~15 ms). The collector is back once the first frame is shown.
     gc.disable()
+    # What the preview needs before it exists is pure Python (settings, the render cache, the
+    # cards' markup): loaded before Qt's bindings, whose import hook reads the source of every
+    # module imported after them (PySide6's __feature__ check, ~0.1 ms a module).
+    from app.core.render_cache import load_render_cache
+    from app.settings import load_settings
+    from app.ui import preview_markup  # noqa: F401
+
+    settings = load_settings()
+    # A plan opened before shows its cards as they were rendered then: Markdown and Pygments
+    # load after the first frame.
+    cache = load_render_cache(plan) if plan is not None else None
+
+    from PySide6.QtCore import QTimer
+
+    from app.ui.qtapp import create_application, event_loop
+
     app, _no_loop = create_application([sys.argv[0]], event_loop=False)
     from app.ui.termination import install_termination_handler
 
     # Before the window: from here on SIGTERM/SIGINT end the app keeping unsaved edits, lock released.
     termination = install_termination_handler(app)
-    from app.settings import load_settings
     from app.ui.preview import PreviewView
 
-    settings = load_settings()
-    preview = PreviewView(theme=settings.theme)  # WebEngine starts its renderer from here on
+    preview = PreviewView(theme=settings.theme, cache=cache)  # WebEngine starts its renderer here
     from app.ui.start_up_thread import run_while_looping
 
-    MainWindow = run_while_looping(lambda: _window_class(plan))  # noqa: N806 (a class)
+    MainWindow = run_while_looping(lambda: _window_class(plan, prime=cache is None))  # noqa: N806
 
-    window = MainWindow(plan, preview=preview, settings=settings)
+    window = MainWindow(plan, preview=preview, settings=settings, cached_for=plan if cache else None)
     if termination is not None:
         termination.before_exit = window.keep_work
     window.remember_state()
@@ -101,14 +111,15 @@ def _collect_again() -> None:
         gc.enable()
 
 
-def _window_class(plan: Path | None) -> type:
-    """On the start-up thread: the window's code, and the highlighting its plan's cards need
-    (Pygments' lexer, Markdown's patterns: ~20 ms the first time a card is rendered)."""
+def _window_class(plan: Path | None, *, prime: bool) -> type:
+    """On the start-up thread: the window's code, and (``prime``: no render cache to show the
+    cards from) the highlighting its plan's cards need (Markdown, Pygments' lexer: ~45 ms the
+    first time a card is rendered)."""
     from app.core.plan import load_plan
     from app.core.render import prime_highlighting
     from app.ui.main_window import MainWindow
 
-    if plan is not None:
+    if plan is not None and prime:
         try:
             prime_highlighting(load_plan(plan).settings.language)
         except Exception:  # only a head start: the window reports the plan's problems itself

@@ -34,6 +34,7 @@ from app.ui.instance_lock import InstanceLock
 from app.ui.outline import OutlineView
 from app.ui.plan_files import PlanFiles
 from app.ui.preload import preload_after_first_frame
+from app.ui.preview_cache import PreviewCacheKeeper
 from app.ui.preview import PreviewView
 from app.ui.providers import default_provider_factory
 from app.ui.questions import Answer, ask_unsaved, ask_yes_no
@@ -64,7 +65,10 @@ class MainWindow(QMainWindow):
         provider_factory: Callable[[ProviderConfig], Provider] | None = None,
         preview: PreviewView | None = None,
         settings: Settings | None = None,
+        cached_for: Path | None = None,
     ) -> None:
+        """``preview``, ``cached_for``: the launcher makes the preview first, with the render cache
+        of that plan (docs/architecture.md#start-up)."""
         super().__init__()
         self._closing = False
         self.ask_unsaved: Callable[[], Answer] = lambda: ask_unsaved(self, self.session.name)
@@ -117,12 +121,14 @@ class MainWindow(QMainWindow):
             discard_recovery=self.recovery.discard, parent=self)
         self.instance_lock = InstanceLock(self.session, banner=self.banner, status=self.show_status,
                                           parent=self)
+        self.preview_cache = PreviewCacheKeeper(self.preview, self.session, cached_for=cached_for, parent=self)
         if plan_path is not None:
             self.open_plan(Path(plan_path))
         else:
             self._update_title()
         # What the first frame does not need is made ready after it, a piece per turn of the loop.
-        self.preview.first_shown.connect(lambda: preload_after_first_frame(self.cards.build))
+        self.preview.first_shown.connect(lambda: preload_after_first_frame(
+            self.preview_cache.check, self.preview_cache.prime, self.cards.build))
 
     # -- construction -------------------------------------------------------------------------
 

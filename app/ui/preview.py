@@ -3,7 +3,8 @@
 Card text is model output, so it is treated as hostile (docs/architecture.md#preview-safety). Layers, each
 enough on its own for what it covers:
 
-- ``render_card`` sanitizes every card with an nh3 allowlist (app/core/render.py);
+- ``render_card`` sanitizes every card with an nh3 allowlist (app/core/render.py), and HTML from
+  the render cache (app/core/render_cache.py) goes through the same allowlist again;
 - the shell page is loaded once and carries a strict Content-Security-Policy; JavaScript is off
   for page content, cards are written from the application world with JSON-encoded HTML;
 - ``ShellOnlyInterceptor`` blocks every request but the shell document (and ``data:`` images);
@@ -27,7 +28,8 @@ from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app.core.render import shell_html
+from app.core.render import highlight_css, sanitize_html, shell_html
+from app.core.render_cache import RenderCache, card_digest
 from app.ui.preview_markup import (
     PreviewCard,
     article_inner_html,
@@ -59,12 +61,14 @@ class PreviewView(QWebEngineView):
 
     Signals:
         loaded: the shell finished loading (calls made before it are applied then).
+        rendered: cards were rendered (not found in the render cache): the cache can be written.
         first_shown: once, when the page has applied the first script that holds every card known
             by then (or loaded with none to show): the window's first frame is complete.
     """
 
     COLUMN_PX = 400
     loaded = Signal()
+    rendered = Signal()
     first_shown = Signal()
 
     def __init__(
@@ -73,9 +77,14 @@ class PreviewView(QWebEngineView):
         *,
         theme: str = "auto",
         open_url: Callable[[QUrl], object] | None = None,
+        cache: RenderCache | None = None,
     ) -> None:
+        """``cache``: the plan's render cache (cards found there are shown without rendering)."""
         super().__init__(parent)
         self._theme = _check_theme(theme)
+        self._cache = cache
+        self._from_cache: set[str] = set()
+        self._highlight = cache.highlight if cache is not None else highlight_css()
         self.setFixedWidth(self.COLUMN_PX)
         self.setAcceptDrops(False)
 
@@ -95,6 +104,7 @@ class PreviewView(QWebEngineView):
         self._order: list[str] = []
         self._cards: dict[str, PreviewCard] = {}
         self._rendered: dict[str, tuple[str, str]] = {}  # key -> (body, fragment)
+        self._fresh = False  # a card was rendered (not found in the cache) since the last push
         self._sent: dict[str, str] = {}  # key -> article HTML the page has
         self._dirty: set[str] = set()
         self._order_dirty = False
@@ -132,6 +142,7 @@ class PreviewView(QWebEngineView):
                 fresh[card.key] = card
         for key in self._cards.keys() - fresh.keys():
             self._rendered.pop(key, None)
+            self._from_cache.discard(key)
             self._sent.pop(key, None)
             self._dirty.discard(key)
         for key, card in fresh.items():
@@ -173,6 +184,35 @@ class PreviewView(QWebEngineView):
         """Send all pending changes to the page now (no-op until the shell has loaded)."""
         self._push(float("inf"))
 
+    def use_cache(self, cache: RenderCache | None) -> None:
+        """Cards not rendered yet are looked up in ``cache`` (another plan's, once it is open)."""
+        self._cache = cache
+
+    def check_cache(self, stamp: str, highlight: str) -> None:
+        """The renderer is ``stamp`` (``renderer_stamp()``): what came from a cache of another
+        renderer is rendered again, and the shell reloaded if its colours changed."""
+        if self._cache is not None and self._cache.stamp != stamp:
+            self._cache = None
+            for key in self._from_cache:
+                self._rendered.pop(key, None)
+                self._dirty.add(key)
+            self._from_cache.clear()
+            if highlight != self._highlight:
+                self._highlight = highlight
+                self._load_shell()  # its load sends every card again
+            self._schedule()
+
+    def render_cache(self, stamp: str) -> RenderCache:
+        """The cards shown now, as rendered, for the render cache of renderer ``stamp``."""
+        stale = self._cache is None or self._cache.stamp != stamp
+        fragments = {
+            card_digest(body): fragment
+            for key in self._order
+            if key in self._rendered and not (stale and key in self._from_cache)
+            for body, fragment in [self._rendered[key]]
+        }
+        return RenderCache(stamp, self._highlight, fragments)
+
     def _push_slice(self) -> None:
         """The timer's push: rendering stops after ``RENDER_SLICE_S`` (at least one card is
         rendered) and the rest goes out in the next turn of the event loop, so a burst of changes
@@ -185,6 +225,9 @@ class PreviewView(QWebEngineView):
             return
         order = list(self._order) if self._order_dirty else None
         changes = self._changed_articles(deadline)
+        if self._fresh:
+            self._fresh = False
+            self.rendered.emit()
         theme = self._theme if self._theme_dirty else None
         # A scroll waits for the last slice: its card may not have been rendered yet.
         scroll = self._scroll_key if not self._dirty else None
@@ -248,7 +291,7 @@ class PreviewView(QWebEngineView):
     def _load_shell(self) -> None:
         self._loaded = False
         self._page.expect_shell_load()
-        self._page.setHtml(shell_html(self._theme))
+        self._page.setHtml(shell_html(self._theme, highlight=self._highlight))
 
     def _on_load_finished(self, ok: bool) -> None:
         if self._loaded:
@@ -300,7 +343,14 @@ class PreviewView(QWebEngineView):
         cached = self._rendered.get(card.key)
         if cached is not None and cached[0] == body:
             return cached[1]
-        fragment = card_fragment(body)
+        stored = self._cache.fragments.get(card_digest(body)) if self._cache is not None else None
+        if stored is not None:
+            fragment = sanitize_html(stored)
+            self._from_cache.add(card.key)
+        else:
+            fragment = card_fragment(body)
+            self._from_cache.discard(card.key)
+            self._fresh = True
         self._rendered[card.key] = (body, fragment)
         return fragment
 

@@ -29,14 +29,22 @@ def allowed_modules() -> set[str]:
     return {line for line in lines if line and not line.startswith("#")}
 
 
-def first_frame(plan: Path, tmp_path: Path) -> dict[str, object]:
+RENDERER = ("markdown", "pygments.lexers", "pygments.formatters")
+"""What renders a card: a plan opened before shows its first frame from the render cache without."""
+
+
+def window_env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CARDSMITH_DATA_DIR=str(tmp_path / "data"),
-               CARDSMITH_CONFIG_DIR=str(tmp_path / "config"))
+               CARDSMITH_CONFIG_DIR=str(tmp_path / "config"), CARDSMITH_CACHE_DIR=str(tmp_path / "cache"))
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+    return env
+
+
+def first_frame(plan: Path, tmp_path: Path) -> dict[str, object]:
     proc = subprocess.run([sys.executable, "-m", "tests.helpers.first_frame", str(plan)],
-                          cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True,
-                          text=True, timeout=120)
+                          cwd=Path(__file__).resolve().parents[2], env=window_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert proc.returncode == 0 and lines, proc.stderr[-2000:]
     return json.loads(lines[-1])
@@ -57,6 +65,30 @@ def test_the_first_frame_imports_only_listed_modules(tmp_path: Path, kind: str) 
     for later in ("app.engine.generate", "app.engine.runner", "app.ui.export_dialog",
                   "app.ui.settings_dialog", "app.ui.card_editor", "app.core.lint"):
         assert later not in ours and later not in allowed_modules()
+
+
+# The writer opens the plan, looks, closes the window.
+OPEN_AND_CLOSE = """
+import os, sys
+from app.ui.launch import open_window
+
+opened = open_window([sys.argv[1]])
+opened.window.preview.first_shown.connect(opened.window.close)
+opened.app.exec()
+print("closed", flush=True)
+os._exit(0)
+"""
+
+
+def test_a_plan_opened_before_shows_its_first_frame_without_the_renderer(tmp_path: Path) -> None:
+    plan = copy_example(tmp_path)
+    first = set(first_frame(plan, tmp_path)["modules"])  # type: ignore[arg-type]
+    assert set(RENDERER) <= first  # nothing cached yet: the cards are rendered
+    proc = subprocess.run([sys.executable, "-c", OPEN_AND_CLOSE, str(plan)], cwd=Path(__file__).resolve().parents[2],
+                          env=window_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert "closed" in proc.stdout, proc.stderr[-2000:]
+    again = set(first_frame(plan, tmp_path)["modules"])  # type: ignore[arg-type]
+    assert not again & set(RENDERER), sorted(again & set(RENDERER))
 
 
 # Generate asked for before the first frame (F5 as the window appears): the asyncio loop the run
@@ -83,10 +115,7 @@ def test_a_run_started_before_the_first_frame_completes(tmp_path: Path) -> None:
     from tests.helpers.server_thread import KEY, StandInThread
 
     plan = copy_example(tmp_path, with_cards=False)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CARDSMITH_DATA_DIR=str(tmp_path / "data"),
-               CARDSMITH_CONFIG_DIR=str(tmp_path / "config"), ANTHROPIC_API_KEY=KEY)
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+    env = dict(window_env(tmp_path), ANTHROPIC_API_KEY=KEY)
     with StandInThread(mode="good") as api:
         env["ANTHROPIC_BASE_URL"] = api.base_url
         proc = subprocess.run([sys.executable, "-c", EARLY_RUN, str(plan)], cwd=Path(__file__).resolve().parents[2],
