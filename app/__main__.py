@@ -8,6 +8,10 @@ from typing import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--render-ahead"] and len(args) == 2:  # the window's helper (app/ui/render_ahead.py)
+        from app.ui.render_ahead import main as render_ahead
+
+        return render_ahead(args[1])
     from app import commands
 
     if args and (args[0] in commands.SUBCOMMANDS or args[0].startswith("-")):

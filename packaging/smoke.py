@@ -49,6 +49,7 @@ def base_env(work: Path) -> dict[str, str]:
         QT_QPA_PLATFORM="offscreen",
         CARDSMITH_CONFIG_DIR=str(work / "config"),
         CARDSMITH_DATA_DIR=str(work / "data"),
+        CARDSMITH_CACHE_DIR=str(work / "cache"),
         ANTHROPIC_API_KEY="smoke-test-key",
     )
     env.pop("ANTHROPIC_BASE_URL", None)  # only the generate step talks to an API: the stand-in
@@ -158,6 +159,15 @@ def check_lint_syntax(program: Path, env: dict[str, str], work: Path) -> None:
     check(not others, f"unexpected findings on the untouched cards: {others}")
 
 
+def check_render_ahead(program: Path, env: dict[str, str], work: Path, plan: Path) -> None:
+    step("--render-ahead (the window's helper on a plan's first open)")
+    result = run(program, ["--render-ahead", str(plan)], env, work)
+    check(result.returncode == 0, f"--render-ahead failed: {describe(result)}")
+    previews = list((work / "cache" / "previews").glob("*.json"))
+    check(len(previews) == 1, f"--render-ahead wrote {[p.name for p in previews]}, expected one render cache")
+    check("Password Hashing" in previews[0].read_text(encoding="utf-8"), "the render cache lacks the cards")
+
+
 def check_export_html(program: Path, env: dict[str, str], work: Path, plan: Path) -> None:
     step("export --format html")
     out = work / "export"
@@ -227,6 +237,7 @@ def main(argv: Sequence[str]) -> int:
             plan = check_generate(program, env, work)
             check_lint_syntax(program, env, work)
             check_export_html(program, env, work, plan)
+            check_render_ahead(program, env, work, plan)
             check_window(program, env, work)
         except (SmokeFailure, subprocess.TimeoutExpired) as exc:
             print(f"smoke: FAILED: {exc}", file=sys.stderr)

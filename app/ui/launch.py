@@ -6,7 +6,12 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+
+if TYPE_CHECKING:
+    from subprocess import Popen
+
+    from app.core.render_cache import RenderCache
 
 
 class Opened(NamedTuple):
@@ -61,11 +66,14 @@ def open_window(argv: Sequence[str]) -> Opened | int:
     from app.core.render_cache import load_render_cache
     from app.settings import load_settings
     from app.ui import preview_markup  # noqa: F401
+    from app.ui import render_ahead
 
     settings = load_settings()
     # A plan opened before shows its cards as they were rendered then: Markdown and Pygments
     # load after the first frame.
     cache = load_render_cache(plan) if plan is not None else None
+    # A plan's first open: a helper process renders its cards meanwhile, on another core.
+    helper = render_ahead.start(plan) if plan is not None and cache is None else None
 
     from PySide6.QtCore import QTimer
 
@@ -81,7 +89,10 @@ def open_window(argv: Sequence[str]) -> Opened | int:
     preview = PreviewView(theme=settings.theme, cache=cache)  # WebEngine starts its renderer here
     from app.ui.start_up_thread import run_while_looping
 
-    MainWindow = run_while_looping(lambda: _window_class(plan, prime=cache is None))  # noqa: N806
+    MainWindow, rendered = run_while_looping(lambda: _window_class(plan, cache, helper))  # noqa: N806
+    if rendered is not cache:  # the render-ahead helper's
+        cache = rendered
+        preview.use_cache(cache)
 
     window = MainWindow(plan, preview=preview, settings=settings, cached_for=plan if cache else None)
     if termination is not None:
@@ -111,20 +122,25 @@ def _collect_again() -> None:
         gc.enable()
 
 
-def _window_class(plan: Path | None, *, prime: bool) -> type:
-    """On the start-up thread: the window's code, and (``prime``: no render cache to show the
-    cards from) the highlighting its plan's cards need (Markdown, Pygments' lexer: ~45 ms the
-    first time a card is rendered)."""
+def _window_class(
+    plan: Path | None, cache: RenderCache | None, helper: Popen[bytes] | None
+) -> tuple[type, RenderCache | None]:
+    """On the start-up thread: the window's code and the plan's render cache (the one read
+    before, else the one the render-ahead helper wrote; without either, the highlighting the
+    plan's cards need is compiled here: Markdown, Pygments' lexer, ~45 ms)."""
     from app.core.plan import load_plan
     from app.core.render import prime_highlighting
+    from app.ui import render_ahead
     from app.ui.main_window import MainWindow
 
-    if plan is not None and prime:
+    if plan is not None and helper is not None:
+        cache = render_ahead.collect(helper, plan)
+    if plan is not None and cache is None:
         try:
             prime_highlighting(load_plan(plan).settings.language)
         except Exception:  # only a head start: the window reports the plan's problems itself
             pass
-    return MainWindow
+    return MainWindow, cache
 
 
 def dispose(window: object) -> None:

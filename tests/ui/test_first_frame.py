@@ -30,7 +30,8 @@ def allowed_modules() -> set[str]:
 
 
 RENDERER = ("markdown", "pygments.lexers", "pygments.formatters")
-"""What renders a card: a plan opened before shows its first frame from the render cache without."""
+"""What renders a card: a plan opened before shows its first frame from its render cache without
+(a plan's first open has a helper process render its cards: tests/ui/test_render_ahead.py)."""
 
 
 def window_env(tmp_path: Path) -> dict[str, str]:
@@ -82,8 +83,6 @@ os._exit(0)
 
 def test_a_plan_opened_before_shows_its_first_frame_without_the_renderer(tmp_path: Path) -> None:
     plan = copy_example(tmp_path)
-    first = set(first_frame(plan, tmp_path)["modules"])  # type: ignore[arg-type]
-    assert set(RENDERER) <= first  # nothing cached yet: the cards are rendered
     proc = subprocess.run([sys.executable, "-c", OPEN_AND_CLOSE, str(plan)], cwd=Path(__file__).resolve().parents[2],
                           env=window_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert "closed" in proc.stdout, proc.stderr[-2000:]
