@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -222,6 +221,8 @@ def base_url_problem(text: str) -> str | None:
 def _unknown_key_message(name: str) -> str:
     message = f"unknown front matter key {quote(name)} is ignored"
     if len(name) <= 40:
+        import difflib  # only for a misspelled key
+
         close = difflib.get_close_matches(name.lower(), _KNOWN_KEYS, n=1, cutoff=0.75)
         if close:
             message += f" (did you mean '{close[0]}'?)"

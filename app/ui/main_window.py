@@ -154,8 +154,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Ready")
         # Plans dropped on the window, the editor or the preview open (not pasted, not navigated to).
         self.setAcceptDrops(True)
-        proxy = self.preview.focusProxy()
-        self.plan_files.catch_drops(self, self.editor.viewport(), self.preview, *([proxy] if proxy else []))
+        self.plan_files.catch_drops(self, self.preview)
+        self.plan_files.catch_drops_from_first_frame(self.editor, self.preview)
 
     def _action(self, text: str, slot: Callable[[], object], *keys: QKeySequence | str) -> QAction:
         action = window_action(self, text, slot, *keys)

@@ -7,11 +7,11 @@ run (which writes cards beside the plan) is refused until the writer has a copy 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QFileDialog, QMenu, QWidget
 
 from app.core.fsutil import atomic_write, is_tmp_leftover
 from app.core.store import cards_folder
@@ -19,6 +19,9 @@ from app.errors import UsageError
 from app.paths import example_plan
 from app.ui import window_state
 from app.ui.session import Session
+
+if TYPE_CHECKING:
+    from app.ui.preview import PreviewView
 
 PLAN_SUFFIX = ".md"
 READ_ONLY_NOTE = (
@@ -121,6 +124,20 @@ class PlanFiles(QObject):
         navigation; a plan is caught before they see it)."""
         for target in targets:
             target.installEventFilter(self)
+
+    def catch_drops_from_first_frame(self, editor: QAbstractScrollArea, preview: PreviewView) -> None:
+        """Also catch plans dropped on the editor's viewport and the preview's page widget, once the
+        first frame is shown (no drop comes before it). Both are made by Qt, and the first time
+        PySide wraps such an object it resolves its type: ~5-10 ms the first frame need not wait."""
+
+        def catch() -> None:
+            proxy = preview.focusProxy()
+            self.catch_drops(editor.viewport(), *([proxy] if proxy else []))
+
+        if preview.first_frame_shown:
+            catch()
+        else:
+            preview.first_shown.connect(catch)
 
     # -- recent plans --------------------------------------------------------------------------
 

@@ -129,6 +129,11 @@ class PreviewView(QWebEngineView):
         return self._loaded
 
     @property
+    def first_frame_shown(self) -> bool:
+        """``first_shown`` has been emitted."""
+        return self._first_shown
+
+    @property
     def interceptor(self) -> ShellOnlyInterceptor:
         return self._interceptor
 

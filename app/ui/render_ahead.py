@@ -11,11 +11,14 @@ fails or is late costs nothing but its head start: the window renders what it do
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.render_cache import RenderCache, load_render_cache
+
+if TYPE_CHECKING:
+    from subprocess import Popen
 
 ARG = "--render-ahead"
 
@@ -26,10 +29,12 @@ Longer would cost more than rendering in the window (~50 ms); the helper's cache
 the next open."""
 
 
-def start(plan: Path) -> subprocess.Popen[bytes] | None:
+def start(plan: Path) -> Popen[bytes] | None:
     """The helper rendering ``plan``'s cards, or None where one would not help (a single core)."""
     if (os.cpu_count() or 1) < 2:
         return None
+    import subprocess  # here: a plan opened before needs no helper
+
     frozen = getattr(sys, "frozen", False)  # the packaged app: its executable is `cardsmith`
     command = [sys.executable, *([] if frozen else ["-m", "app"]), ARG, str(plan)]
     try:
@@ -40,8 +45,10 @@ def start(plan: Path) -> subprocess.Popen[bytes] | None:
         return None
 
 
-def collect(helper: subprocess.Popen[bytes], plan: Path, timeout_s: float = WAIT_S) -> RenderCache | None:
+def collect(helper: Popen[bytes], plan: Path, timeout_s: float = WAIT_S) -> RenderCache | None:
     """The cache the helper wrote, once it has finished (None: it failed, or is still at work)."""
+    import subprocess
+
     if os.name == "posix" and helper.stdout is not None:
         # Popen.wait polls with growing sleeps (tens of ms late); the pipe's end is not late.
         import select

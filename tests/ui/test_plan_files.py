@@ -56,7 +56,9 @@ def test_dropping_a_plan_opens_it_after_asking_about_unsaved_edits(
     assert window.session.path == first and window.plan_text().startswith("unsaved")
 
     window.ask_unsaved = lambda: "discard"  # type: ignore[assignment]
-    # Dropped on the editor, a plan opens too instead of its path being pasted as text.
+    # Dropped on the editor (from the first frame on), a plan opens too instead of its path being
+    # pasted as text.
+    qtbot.waitUntil(lambda: window.preview.first_frame_shown, timeout=10000)
     assert drop(window.editor.viewport(), file_mime(second))
     qtbot.waitUntil(lambda: window.session.path == second, timeout=3000)
     assert window.plan_text() == second.read_text(encoding="utf-8")
