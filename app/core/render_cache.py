@@ -8,8 +8,9 @@ shown (``sanitize_html``): the file is as trusted as the folder it lives in, the
 
 Stale entries cannot be told from the file alone (knowing the renderer's version means loading
 it), so the window checks ``renderer_stamp()`` once the renderer has loaded after the first frame
-and renders again whatever came from a cache of another stamp. Losing the file only costs time:
-anything unreadable or damaged is no cache. Format: docs/formats.md#settings-and-per-user-files.
+and renders again whatever came from a cache of another stamp (and reloads the shell if its
+colours, kept apart in ``highlight.css``, changed). Losing a file only costs time: anything
+unreadable or damaged is no cache. Format: docs/formats.md#settings-and-per-user-files.
 """
 
 from __future__ import annotations
@@ -40,10 +41,9 @@ MAX_PLANS = 200
 @dataclass
 class RenderCache:
     """A plan's rendered cards: ``fragments`` maps ``card_digest(text)`` to that text's sanitized
-    HTML; ``highlight`` is the shell's Pygments colours (``render.highlight_css()``)."""
+    HTML, as rendered by renderer ``stamp``."""
 
     stamp: str
-    highlight: str
     fragments: dict[str, str] = field(default_factory=dict)
 
 
@@ -72,6 +72,29 @@ def cache_file(plan: Path) -> Path:
     return cache_dir() / "previews" / f"{key}.json"
 
 
+def highlight_file() -> Path:
+    """The preview shell's Pygments colours (``render.highlight_css()``), the same for every plan."""
+    return cache_dir() / "previews" / "highlight.css"
+
+
+def load_highlight() -> str | None:
+    try:
+        return highlight_file().read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+
+
+def save_highlight(css: str) -> None:
+    """Keep the shell's colours for the next start (written only when they changed)."""
+    if load_highlight() == css:
+        return
+    try:
+        highlight_file().parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(highlight_file(), css)
+    except OSError as exc:
+        log.debug("preview colours not kept: %s", exc)
+
+
 def load_render_cache(plan: Path) -> RenderCache | None:
     """The plan's cache, or None when there is none or it cannot be read as one."""
     path = cache_file(plan)
@@ -79,8 +102,8 @@ def load_render_cache(plan: Path) -> RenderCache | None:
         data = json.loads(path.read_bytes())
         if data.get("format") != FORMAT:
             return None
-        stamp, highlight, fragments = data["stamp"], data["highlight"], data["fragments"]
-        if not (isinstance(stamp, str) and isinstance(highlight, str) and isinstance(fragments, dict)):
+        stamp, fragments = data["stamp"], data["fragments"]
+        if not (isinstance(stamp, str) and isinstance(fragments, dict)):
             return None
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in fragments.items()):
             return None
@@ -89,14 +112,14 @@ def load_render_cache(plan: Path) -> RenderCache | None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         log.debug("render cache %s ignored: %s", path.name, exc)
         return None
-    return RenderCache(stamp, highlight, fragments)
+    return RenderCache(stamp, fragments)
 
 
 def save_render_cache(plan: Path, cache: RenderCache) -> bool:
     """Write the plan's cache (atomically); False when it was not written (too large, or the
     folder cannot be written: the next start renders instead)."""
     text = json.dumps(
-        {"format": FORMAT, "stamp": cache.stamp, "highlight": cache.highlight, "fragments": cache.fragments},
+        {"format": FORMAT, "stamp": cache.stamp, "fragments": cache.fragments},
         ensure_ascii=False, sort_keys=True,
     )
     if len(text) > MAX_FILE_BYTES:

@@ -63,7 +63,7 @@ def open_window(argv: Sequence[str]) -> Opened | int:
     # What the preview needs before it exists is pure Python (settings, the render cache, the
     # cards' markup): loaded before Qt's bindings, whose import hook reads the source of every
     # module imported after them (PySide6's __feature__ check, ~0.1 ms a module).
-    from app.core.render_cache import load_render_cache
+    from app.core.render_cache import load_highlight, load_render_cache
     from app.settings import load_settings
     from app.ui import preview_markup  # noqa: F401
     from app.ui import render_ahead
@@ -86,7 +86,8 @@ def open_window(argv: Sequence[str]) -> Opened | int:
     termination = install_termination_handler(app)
     from app.ui.preview import PreviewView
 
-    preview = PreviewView(theme=settings.theme, cache=cache)  # WebEngine starts its renderer here
+    # WebEngine starts its renderer from here on.
+    preview = PreviewView(theme=settings.theme, cache=cache, highlight=load_highlight())
     from app.ui.start_up_thread import run_while_looping
 
     MainWindow, rendered = run_while_looping(lambda: _window_class(plan, cache, helper))  # noqa: N806

@@ -78,13 +78,15 @@ class PreviewView(QWebEngineView):
         theme: str = "auto",
         open_url: Callable[[QUrl], object] | None = None,
         cache: RenderCache | None = None,
+        highlight: str | None = None,
     ) -> None:
-        """``cache``: the plan's render cache (cards found there are shown without rendering)."""
+        """``cache``: the plan's render cache (cards found there are shown without rendering);
+        ``highlight``: the shell's Pygments colours as kept last time (else made now)."""
         super().__init__(parent)
         self._theme = _check_theme(theme)
         self._cache = cache
         self._from_cache: set[str] = set()
-        self._highlight = cache.highlight if cache is not None else highlight_css()
+        self._highlight = highlight if highlight is not None else highlight_css()
         self.setFixedWidth(self.COLUMN_PX)
         self.setAcceptDrops(False)
 
@@ -193,19 +195,25 @@ class PreviewView(QWebEngineView):
         """Cards not rendered yet are looked up in ``cache`` (another plan's, once it is open)."""
         self._cache = cache
 
+    @property
+    def highlight(self) -> str:
+        """The shell's Pygments colours."""
+        return self._highlight
+
     def check_cache(self, stamp: str, highlight: str) -> None:
-        """The renderer is ``stamp`` (``renderer_stamp()``): what came from a cache of another
-        renderer is rendered again, and the shell reloaded if its colours changed."""
+        """The renderer is ``stamp`` (``renderer_stamp()``) with colours ``highlight``: what came
+        from a cache of another renderer is rendered again, the shell reloaded if its colours
+        were others."""
         if self._cache is not None and self._cache.stamp != stamp:
             self._cache = None
             for key in self._from_cache:
                 self._rendered.pop(key, None)
                 self._dirty.add(key)
             self._from_cache.clear()
-            if highlight != self._highlight:
-                self._highlight = highlight
-                self._load_shell()  # its load sends every card again
             self._schedule()
+        if highlight != self._highlight:
+            self._highlight = highlight
+            self._load_shell()  # its load sends every card again
 
     def render_cache(self, stamp: str) -> RenderCache:
         """The cards shown now, as rendered, for the render cache of renderer ``stamp``."""
@@ -216,7 +224,7 @@ class PreviewView(QWebEngineView):
             if key in self._rendered and not (stale and key in self._from_cache)
             for body, fragment in [self._rendered[key]]
         }
-        return RenderCache(stamp, self._highlight, fragments)
+        return RenderCache(stamp, fragments)
 
     def _push_slice(self) -> None:
         """The timer's push: rendering stops after ``RENDER_SLICE_S`` (at least one card is

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
-from app.core.render_cache import load_render_cache, save_render_cache
+from app.core.render import highlight_css, prime_highlighting
+from app.core.render_cache import load_render_cache, renderer_stamp, save_highlight, save_render_cache
 from app.ui.preview import PreviewView
 from app.ui.session import Session
 
@@ -20,6 +21,8 @@ SAVE_DELAY_MS = 2000
 
 
 class PreviewCacheKeeper(QObject):
+    """The window's one keeper of its plan's render cache."""
+
     def __init__(self, preview: PreviewView, session: Session, *, cached_for: Path | None,
                  parent: QObject | None = None) -> None:
         """``cached_for``: the plan whose cache ``preview`` was made with, if any."""
@@ -37,16 +40,11 @@ class PreviewCacheKeeper(QObject):
 
     def check(self) -> None:
         """Load the renderer (~25 ms) and have the preview drop what a stale cache gave it."""
-        from app.core.render import highlight_css
-        from app.core.render_cache import renderer_stamp
-
         self._checked = True
         self._preview.check_cache(renderer_stamp(), highlight_css())
 
     def prime(self) -> None:
         """Compile the plan's language's highlighting (~20 ms), before a card needs it."""
-        from app.core.render import prime_highlighting
-
         prime_highlighting(self._session.plan.settings.language)
 
     def save(self) -> None:
@@ -56,9 +54,8 @@ class PreviewCacheKeeper(QObject):
             return
         if not self._checked:
             self.check()
-        from app.core.render_cache import renderer_stamp
-
         save_render_cache(path, self._preview.render_cache(renderer_stamp()))
+        save_highlight(self._preview.highlight)
 
     def flush(self) -> None:
         """Write now what is waiting to be written."""

@@ -70,7 +70,7 @@ def main(plan: str) -> int:
     """The helper: render the plan's stored cards and write its render cache (exit 1 if not)."""
     from app.core.plan import load_plan
     from app.core.render import highlight_css
-    from app.core.render_cache import card_digest, renderer_stamp, save_render_cache
+    from app.core.render_cache import card_digest, renderer_stamp, save_highlight, save_render_cache
     from app.core.store import CardStore
     from app.ui.preview_markup import card_fragment
 
@@ -85,4 +85,5 @@ def main(plan: str) -> int:
         card = snapshot.cards.get(component.key)
         if card is not None and card.body.strip():  # as opened: no card is being written
             fragments[card_digest(card.body)] = card_fragment(card.body)
-    return 0 if save_render_cache(path, RenderCache(renderer_stamp(), highlight_css(), fragments)) else 1
+    save_highlight(highlight_css())
+    return 0 if save_render_cache(path, RenderCache(renderer_stamp(), fragments)) else 1

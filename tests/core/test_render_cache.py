@@ -13,14 +13,17 @@ from app.core.render_cache import (
     RenderCache,
     cache_file,
     card_digest,
+    highlight_file,
+    load_highlight,
     load_render_cache,
     renderer_stamp,
+    save_highlight,
     save_render_cache,
 )
 
 
 def a_cache() -> RenderCache:
-    return RenderCache("stamp 1", ".highlight { color: red }", {card_digest("# A\n"): "<h1>A</h1>"})
+    return RenderCache("stamp 1", {card_digest("# A\n"): "<h1>A</h1>"})
 
 
 def test_a_saved_cache_reads_back(tmp_path: Path) -> None:
@@ -43,12 +46,12 @@ def test_a_plan_is_one_file_however_its_path_is_written(tmp_path: Path, monkeypa
         b"{not json",
         b"\xff\xfe",
         b"[]",
-        json.dumps({"format": 99, "stamp": "s", "highlight": "", "fragments": {}}).encode(),
-        json.dumps({"format": 1, "stamp": "s", "highlight": "", "fragments": {"k": 3}}).encode(),
-        json.dumps({"format": 1, "stamp": 2, "highlight": "", "fragments": {}}).encode(),
-        json.dumps({"format": 1, "stamp": "s", "fragments": {}}).encode(),
+        json.dumps({"format": 99, "stamp": "s", "fragments": {}}).encode(),
+        json.dumps({"format": 1, "stamp": "s", "fragments": {"k": 3}}).encode(),
+        json.dumps({"format": 1, "stamp": 2, "fragments": {}}).encode(),
+        json.dumps({"format": 1, "fragments": {}}).encode(),
     ],
-    ids=["damaged", "not utf-8", "a list", "another format", "a number for html", "a number for stamp", "no css"],
+    ids=["damaged", "not utf-8", "a list", "another format", "a number for html", "a number for stamp", "no stamp"],
 )
 def test_anything_unreadable_is_no_cache(tmp_path: Path, content: bytes) -> None:
     plan = tmp_path / "plan.md"
@@ -60,7 +63,7 @@ def test_anything_unreadable_is_no_cache(tmp_path: Path, content: bytes) -> None
 def test_a_cache_too_large_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(render_cache, "MAX_FILE_BYTES", 100)
     plan = tmp_path / "plan.md"
-    big = RenderCache("s", "", {card_digest("x"): "<p>" + "x" * 200 + "</p>"})
+    big = RenderCache("s", {card_digest("x"): "<p>" + "x" * 200 + "</p>"})
     assert not save_render_cache(plan, big)
     assert not cache_file(plan).exists()
 
@@ -84,6 +87,17 @@ def test_the_least_recently_written_plans_go_first(tmp_path: Path, monkeypatch: 
     save_render_cache(plans[0], a_cache())  # written again: now the most recent
     kept = [plan.name for plan in plans if load_render_cache(plan) is not None]
     assert kept == ["plan-0.md", "plan-3.md", "plan-4.md"]
+
+
+def test_the_shells_colours_are_kept_once_for_every_plan(tmp_path: Path) -> None:
+    assert load_highlight() is None
+    save_highlight(".highlight .k { color: red }")
+    assert load_highlight() == ".highlight .k { color: red }"
+    os.utime(highlight_file(), (1_000_000, 1_000_000))
+    save_highlight(".highlight .k { color: red }")  # unchanged: not written again
+    assert highlight_file().stat().st_mtime == 1_000_000
+    save_highlight(".highlight .k { color: blue }")
+    assert load_highlight() == ".highlight .k { color: blue }"
 
 
 def test_the_stamp_names_what_the_html_depends_on(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from app.core.plan import load_plan
 from app.core.render import highlight_css
-from app.core.render_cache import card_digest, cache_file, load_render_cache, renderer_stamp
+from app.core.render_cache import card_digest, cache_file, load_highlight, load_render_cache, renderer_stamp
 from app.core.store import CardStore
 from app.ui import render_ahead
 from app.ui.launch import _window_class
@@ -36,7 +36,7 @@ def test_the_helper_writes_what_the_preview_would_show(tmp_path: Path) -> None:
     cache = load_render_cache(plan)
     assert cache is not None
     assert cache.fragments == preview_fragments(plan) and len(cache.fragments) == 6
-    assert cache.stamp == renderer_stamp() and cache.highlight == highlight_css()
+    assert cache.stamp == renderer_stamp() and load_highlight() == highlight_css()
 
 
 def test_the_window_takes_the_helpers_cache_instead_of_rendering(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from app.core.render import highlight_css, render_card
 from app.core.render_cache import (
     RenderCache,
     card_digest,
+    load_highlight,
     load_render_cache,
     renderer_stamp,
     save_render_cache,
@@ -35,8 +36,8 @@ def a_card(key: str = "a") -> PreviewCard:
     return PreviewCard(key=key, name=key.upper(), body=good_card(key.upper(), "python"), status=CardState.DONE.value)
 
 
-def preview_with(qtbot: Any, cache: RenderCache | None) -> PreviewView:
-    view = PreviewView(cache=cache)
+def preview_with(qtbot: Any, cache: RenderCache | None, highlight: str | None = None) -> PreviewView:
+    view = PreviewView(cache=cache, highlight=highlight)
     qtbot.addWidget(view)
     view.resize(PreviewView.COLUMN_PX, 600)
     view.show()
@@ -51,7 +52,7 @@ def shown_html(qtbot: Any, view: PreviewView) -> str:
 
 def test_a_card_in_the_cache_is_shown_from_it_through_the_allowlist(qtbot: Any) -> None:
     card = a_card()
-    view = preview_with(qtbot, RenderCache(renderer_stamp(), highlight_css(), {card_digest(card.body): HOSTILE}))
+    view = preview_with(qtbot, RenderCache(renderer_stamp(), {card_digest(card.body): HOSTILE}))
     view.set_cards([card])
     html = shown_html(qtbot, view)
     assert "From the cache" in html  # not rendered: taken from the cache
@@ -61,14 +62,14 @@ def test_a_card_in_the_cache_is_shown_from_it_through_the_allowlist(qtbot: Any) 
 
 def test_a_card_edited_since_misses_the_cache(qtbot: Any) -> None:
     card = a_card()
-    view = preview_with(qtbot, RenderCache(renderer_stamp(), highlight_css(), {card_digest("older text"): HOSTILE}))
+    view = preview_with(qtbot, RenderCache(renderer_stamp(), {card_digest("older text"): HOSTILE}))
     view.set_cards([card])
     assert "From the cache" not in shown_html(qtbot, view)
 
 
 def test_a_cache_of_another_renderer_is_rendered_again(qtbot: Any) -> None:
     card = a_card()
-    view = preview_with(qtbot, RenderCache("another renderer", highlight_css(), {card_digest(card.body): HOSTILE}))
+    view = preview_with(qtbot, RenderCache("another renderer", {card_digest(card.body): HOSTILE}))
     view.set_cards([card])
     assert "From the cache" in shown_html(qtbot, view)
     with qtbot.waitSignal(view.rendered, timeout=5000):
@@ -82,7 +83,7 @@ def test_a_cache_of_another_renderer_is_rendered_again(qtbot: Any) -> None:
 def test_new_colours_reload_the_shell_with_the_cards(qtbot: Any) -> None:
     card = a_card()
     old = ".highlight .k { color: #123456 }"
-    view = preview_with(qtbot, RenderCache("another renderer", old, {}))
+    view = preview_with(qtbot, None, highlight=old)
     view.set_cards([card])
     shown_html(qtbot, view)
     assert "#123456" in run_js(qtbot, view.page(), "document.querySelector('style').textContent")
@@ -101,7 +102,7 @@ def test_the_cache_holds_exactly_the_cards_shown(qtbot: Any) -> None:
     shown_html(qtbot, view)
     cache = view.render_cache("stamp")
     assert cache.fragments == {card_digest(cards[1].body): render_card(cards[1].body)}
-    assert cache.highlight == highlight_css() and cache.stamp == "stamp"
+    assert cache.stamp == "stamp" and view.highlight == highlight_css()
 
 
 def test_a_plan_reopened_shows_the_same_cards_from_its_cache(
@@ -115,10 +116,10 @@ def test_a_plan_reopened_shows_the_same_cards_from_its_cache(
     window.close()
     cache = load_render_cache(plan)
     assert cache is not None and cache.stamp == renderer_stamp() and len(cache.fragments) == 6
+    assert load_highlight() == highlight_css()  # the shell's colours, kept for every plan
 
     # Mark the cached HTML so that the reopened window visibly shows it from the cache.
-    marked = RenderCache(cache.stamp, cache.highlight,
-                         {k: v.replace("<h1>", '<h1 title="cached">', 1) for k, v in cache.fragments.items()})
+    marked = RenderCache(cache.stamp, {k: v.replace("<h1>", '<h1 title="cached">', 1) for k, v in cache.fragments.items()})
     save_render_cache(plan, marked)
     again = make_window(plan)
     qtbot.waitUntil(lambda: len(read_dom(again, qtbot, BODIES_JS)) == 6, timeout=10000)
