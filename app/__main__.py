@@ -8,11 +8,12 @@ from typing import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["--render-ahead"] and len(args) == 2:  # the window's helper (app/ui/render_ahead.py)
+    from app import commands
+
+    if args[:1] == [commands.RENDER_AHEAD] and len(args) == 2:
         from app.ui.render_ahead import main as render_ahead
 
         return render_ahead(args[1])
-    from app import commands
 
     if args and (args[0] in commands.SUBCOMMANDS or args[0].startswith("-")):
         from app.cli import main as cli_main

@@ -3,6 +3,9 @@ them to choose between the command line and the window, and neither should pay f
 
 from __future__ import annotations
 
+RENDER_AHEAD = "--render-ahead"
+"""``cardsmith --render-ahead PLAN``: the window's helper on a plan's first open (app/ui/render_ahead.py)."""
+
 SUBCOMMANDS = ("generate", "review", "lint", "export", "estimate", "history", "draft", "models", "batch")
 
 whole_process = False

@@ -60,20 +60,21 @@ def open_window(argv: Sequence[str]) -> Opened | int:
     # Start-up makes ~10^5 objects that all live on (modules, classes, widgets): collecting cycles
     # among them only costs time (~15 ms). The collector is back once the first frame is shown.
     gc.disable()
-    # What the preview needs before it exists is pure Python (settings, the render cache, the
-    # cards' markup): loaded before Qt's bindings, whose import hook reads the source of every
-    # module imported after them (PySide6's __feature__ check, ~0.1 ms a module).
+    # A plan opened before shows its cards as they were rendered then: Markdown and Pygments
+    # load after the first frame. On a plan's first open, a helper process renders its cards
+    # meanwhile, on another core (started first: it has the most to do).
     from app.core.render_cache import load_highlight, load_render_cache
-    from app.settings import load_settings
-    from app.ui import preview_markup  # noqa: F401
     from app.ui import render_ahead
 
-    settings = load_settings()
-    # A plan opened before shows its cards as they were rendered then: Markdown and Pygments
-    # load after the first frame.
     cache = load_render_cache(plan) if plan is not None else None
-    # A plan's first open: a helper process renders its cards meanwhile, on another core.
     helper = render_ahead.start(plan) if plan is not None and cache is None else None
+    # What else the preview needs before it exists is pure Python too (settings, the cards'
+    # markup): loaded before Qt's bindings, whose import hook reads the source of every module
+    # imported after them (PySide6's __feature__ check, ~0.1 ms a module).
+    from app.settings import load_settings
+    from app.ui import preview_markup  # noqa: F401
+
+    settings = load_settings()
 
     from PySide6.QtCore import QTimer
 

@@ -15,12 +15,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.commands import RENDER_AHEAD
 from app.core.render_cache import RenderCache, load_render_cache
 
 if TYPE_CHECKING:
     from subprocess import Popen
-
-ARG = "--render-ahead"
 
 WAIT_S = 0.05
 """How long the window's start-up thread waits for the helper once it has imported the window's
@@ -36,7 +35,7 @@ def start(plan: Path) -> Popen[bytes] | None:
     import subprocess  # here: a plan opened before needs no helper
 
     frozen = getattr(sys, "frozen", False)  # the packaged app: its executable is `cardsmith`
-    command = [sys.executable, *([] if frozen else ["-m", "app"]), ARG, str(plan)]
+    command = [sys.executable, *([] if frozen else ["-m", "app"]), RENDER_AHEAD, str(plan)]
     try:
         # Its stdout is a pipe it never writes to: the pipe's end says at once that it has exited.
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

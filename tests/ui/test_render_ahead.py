@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from app.commands import RENDER_AHEAD
 from app.core.plan import load_plan
 from app.core.render import highlight_css
 from app.core.render_cache import card_digest, cache_file, load_highlight, load_render_cache, renderer_stamp
@@ -30,7 +31,7 @@ def preview_fragments(plan: Path) -> dict[str, str]:
 
 def test_the_helper_writes_what_the_preview_would_show(tmp_path: Path) -> None:
     plan = copy_example(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "app", render_ahead.ARG, str(plan)], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "app", RENDER_AHEAD, str(plan)], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
     cache = load_render_cache(plan)
