@@ -11,7 +11,7 @@ polled every 10 ms. "Preview loaded": the app's preview page loads while the win
 built, so a page loaded before the window is shown reads as the time it was shown. Memory: PSS of
 the process and its QtWebEngineProcess children, one second after the paint (the window has not
 loaded the SDK yet: it does so only for a run; the table also shows the total once it has).
-Samples alternate app/floor.
+Each round runs first open, reopened and floor, the floor first in every other round.
 
 Verdicts are ratios to the floor measured in the same run (what travels between machines), for
 the reopened plan (what a writer does many times a day) and for a plan's first open:
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> str:
             plan = copy_example(folder)
             for kind in (("app", "reopened", "floor") if i % 2 == 0 else ("floor", "app", "reopened")):
                 if kind == "reopened" and len(list((work / "cache" / "previews").glob("*.json"))) != i + 1:
-                    raise SystemExit("bench: closing the window did not write the plan's render cache")
+                    raise SystemExit("bench: the plan's first open left no render cache to reopen it with")
                 samples[kind].append(sample(kind, page if kind == "floor" else plan, env))
     finally:
         shutil.rmtree(work, ignore_errors=True)

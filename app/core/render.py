@@ -107,7 +107,11 @@ def _markdown() -> markdown.Markdown:
         # Extension objects, not names: names are looked up among every installed package's
         # entry points, ~20 ms on the event loop the first time a card is shown.
         md = markdown.Markdown(
-            extensions=[FencedCodeExtension(), CodeHiliteExtension(**_CODEHILITE, pygments_formatter=_card_formatter()), SaneListExtension()]
+            extensions=[
+                FencedCodeExtension(),
+                CodeHiliteExtension(**_CODEHILITE, pygments_formatter=_card_formatter()),
+                SaneListExtension(),
+            ]
         )
         # Python-Markdown takes "<string, User>" for a tag (its tag names run to any character but
         # space, quote, "<", ">" or "@"), and the sanitizer then drops it with the writer's words.

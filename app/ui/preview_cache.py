@@ -39,9 +39,11 @@ class PreviewCacheKeeper(QObject):
         session.closed.connect(self.flush)
 
     def check(self) -> None:
-        """Load the renderer (~25 ms) and have the preview drop what a stale cache gave it."""
+        """Load the renderer (~25 ms) and have the preview drop what a stale cache gave it; the
+        shell's colours as they are now are kept for the next start (written if they changed)."""
         self._checked = True
         self._preview.check_cache(renderer_stamp(), highlight_css())
+        save_highlight(self._preview.highlight)
 
     def prime(self) -> None:
         """Compile the plan's language's highlighting (~20 ms), before a card needs it."""
@@ -55,7 +57,6 @@ class PreviewCacheKeeper(QObject):
         if not self._checked:
             self.check()
         save_render_cache(path, self._preview.render_cache(renderer_stamp()))
-        save_highlight(self._preview.highlight)
 
     def flush(self) -> None:
         """Write now what is waiting to be written."""
