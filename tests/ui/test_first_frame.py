@@ -100,8 +100,10 @@ opened = open_window([sys.argv[1]])
 window = opened.window
 
 def finished(totals):
-    print(json.dumps({"done": totals.done, "states": sorted(set(window.session.states.values()))}),
-          flush=True)
+    failures = {name: card.reason for name, card in window.controller.progress.cards.items()
+                if card.state.value != "done"}
+    print(json.dumps({"done": totals.done, "states": sorted(set(window.session.states.values())),
+                      "failures": failures}), flush=True)
     opened.app.exit(0)
 
 window.controller.run_finished.connect(finished)
@@ -122,5 +124,7 @@ def test_a_run_started_before_the_first_frame_completes(tmp_path: Path) -> None:
         sent = len(api.records)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert lines, proc.stderr[-2000:]
-    assert json.loads(lines[-1]) == {"done": 6, "states": ["done"]}
+    report = json.loads(lines[-1])
+    # A failure says why (one card failed here once in ~10 runs of the suite, reason not kept).
+    assert report == {"done": 6, "states": ["done"], "failures": {}}, (report, proc.stderr[-2000:])
     assert sent == 6
